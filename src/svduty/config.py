@@ -1,0 +1,58 @@
+"""Settings, read from the environment (prefix ``SVDUTY_``) or given by the CLI.
+
+Examples:
+    >>> from svduty.config import Settings
+    >>> Settings(data_dir="/tmp/x").engine
+    'duckdb'
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything svduty can be told, with defaults that work on one laptop."""
+
+    model_config = SettingsConfigDict(env_prefix="SVDUTY_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("svduty-data"),
+        description="Folder holding the warehouse (a DuckDB file or Spark tables) and load records.",
+    )
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb",
+        description="Analytical engine: embedded DuckDB (default) or Apache Spark.",
+    )
+    spark_master: str = Field(
+        default="local[2]",
+        description="Spark master URL, used when engine is 'spark' (e.g. local[2], spark://host:7077).",
+    )
+    spark_warehouse: Path | None = Field(
+        default=None,
+        description="Where Spark keeps its tables; defaults to <data_dir>/spark.",
+    )
+    spark_driver_memory: str = Field(
+        default="2g", description="Memory for the Spark driver when Spark runs locally."
+    )
+
+    @property
+    def duckdb_path(self) -> Path:
+        """The DuckDB warehouse file."""
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def spark_dir(self) -> Path:
+        """The folder of Spark's Parquet tables."""
+        return self.spark_warehouse or (self.data_dir / "spark")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings from the environment (cached; tests build their own)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Ingestion: find files, validate them against their contract, quarantine, load with provenance."""
