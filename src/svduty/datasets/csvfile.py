@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -139,25 +138,51 @@ def _fast(data: bytes, names: list[str]) -> pa.Table | None:
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
-    if invalid:
-        return None
+    physical = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if invalid or physical != table.num_rows + 1:
+        return None  # a value holds a line break: only the careful path numbers rows right
     rows = pa.array(range(2, table.num_rows + 2), pa.int64())
     return table.append_column("_row", rows)
 
 
-def _lines(data: bytes, bad_lines: set[int]) -> Iterator[str]:
-    """Decode line by line so that one bad byte spoils one record, not the file."""
-    for number, raw in enumerate(io.BytesIO(data), start=1):
+class _Lines:
+    """The file's physical lines, decoded one by one (so one bad byte spoils one record, not the
+    file), remembering which lines the current record took and able to step back."""
+
+    def __init__(self, data: bytes) -> None:
+        self.lines = data.splitlines(keepends=True)
+        self.pos = 0
+        self.taken: list[int] = []
+        self.bad: set[int] = set()
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        number = self.pos + 1
+        self.pos += 1
+        self.taken.append(number)
+        raw = self.lines[number - 1]
         try:
-            yield raw.decode("utf-8")
+            return raw.decode("utf-8")
         except UnicodeDecodeError:
-            bad_lines.add(number)
-            yield raw.decode("utf-8", errors="replace")
+            self.bad.add(number)
+            return raw.decode("utf-8", errors="replace")
+
+    def text(self, numbers: list[int]) -> str:
+        return "".join(
+            self.lines[n - 1].decode("utf-8", errors="backslashreplace") for n in numbers
+        ).rstrip("\r\n")
 
 
-def _careful(source: str, data: bytes, names: list[str], headers: list[str]) -> ParsedCSV:
-    bad_lines: set[int] = set()
-    reader = csv.reader(_lines(data, bad_lines), strict=True)
+def _careful(source: str, data: bytes, names: list[str]) -> ParsedCSV:
+    """Python's csv module, one record at a time. A record that spans several lines and cannot be
+    read (an unclosed quote swallowing the rows after it) is split back: its first line is
+    quarantined and the lines after it are read again as records of their own."""
+    lines = _Lines(data)
+    reader = csv.reader(lines, strict=True)
     columns: list[list[str]] = [[] for _ in names]
     rows: list[int] = []
     bad: list[BadRecord] = []
@@ -167,41 +192,37 @@ def _careful(source: str, data: bytes, names: list[str], headers: list[str]) -> 
     try:
         next(reader)  # the header, already checked
         while True:
-            start = reader.line_num + 1
+            lines.taken = []
+            problem: tuple[str, str] | None = None
             try:
                 record = next(reader)
             except StopIteration:
                 break
             except csv.Error as e:
-                bad.append(
-                    BadRecord(start, "", "csv-syntax", f"row {start} is not valid CSV ({e})", "")
-                )
-                continue
-            end = reader.line_num
-            raw = _raw(record)
-            if not record:
+                record, problem = [], ("csv-syntax", f"is not valid CSV ({e})")
+            span = list(lines.taken)
+            if not span or (record == [] and problem is None):
                 continue  # a blank line is no record
-            if any(n in bad_lines for n in range(start, end + 1)):
-                bad.append(
-                    BadRecord(
-                        start, "", "encoding",
-                        f"row {start} is not valid UTF-8 (perhaps saved as Latin-1 or Windows-1252);"
-                        " re-save the file as UTF-8",
-                        raw,
-                    )
-                )
-                continue
-            if len(record) != width:
+            start = span[0]
+            if problem is None and len(record) != width:
                 what = "fewer" if len(record) < width else "more"
                 hint = " (a truncated last line?)" if what == "fewer" else ""
-                bad.append(
-                    BadRecord(
-                        start, "", "field-count",
-                        f"row {start} has {len(record)} fields, {what} than the {width} "
-                        f"columns of the header{hint}",
-                        raw,
-                    )
+                problem = (
+                    "field-count",
+                    f"has {len(record)} fields, {what} than the {width} columns of the header{hint}",
                 )
+            if problem is not None and len(span) > 1:
+                lines.pos = span[1] - 1  # re-read what the broken record swallowed
+                span = span[:1]
+            if problem is None and lines.bad.intersection(span):
+                problem = (
+                    "encoding",
+                    "is not valid UTF-8 (perhaps saved as Latin-1 or Windows-1252); "
+                    "re-save the file as UTF-8",
+                )
+            if problem is not None:
+                rule, message = problem
+                bad.append(BadRecord(start, "", rule, f"row {start} {message}", lines.text(span)))
                 continue
             rows.append(start)
             for i, value in enumerate(record):
@@ -243,6 +264,6 @@ def read_csv_strings(
     table = _fast(data, names)
     if table is not None:
         return ParsedCSV(table, [], notes)
-    parsed = _careful(source, data, names, expected_header)
+    parsed = _careful(source, data, names)
     parsed.notes.extend(notes)
     return parsed

@@ -1,0 +1,302 @@
+"""The ``svduty`` command line.
+
+Every command takes the global ``--data-dir`` and ``--engine``. Errors svduty raises on purpose
+become one line on stderr and exit code 1; quarantined rows are not errors.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from svduty import __version__
+from svduty.config import Settings
+from svduty.errors import SvdutyError
+
+app = typer.Typer(
+    name="svduty",
+    help="Data sharing, needs assessment and evaluation for Serious Violence Duty partnerships.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+reference_app = typer.Typer(help="Reference data: boundaries, lookups, population, deprivation.")
+ingest_app = typer.Typer(help="Load partner extracts into the warehouse (validated, quarantined).")
+app.add_typer(reference_app, name="reference")
+app.add_typer(ingest_app, name="ingest")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class State:
+    """What the global options set, for the commands."""
+
+    settings: Settings
+
+
+state = State()
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"svduty {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", "-d", help="Data folder (default: $SVDUTY_DATA_DIR or ./svduty-data)."
+        ),
+    ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="Engine: duckdb (default, embedded) or spark.", show_default=False),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """svduty: share partner data safely and assess serious violence."""
+    overrides: dict[str, Any] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    if engine is not None:
+        if engine not in ("duckdb", "spark"):
+            raise typer.BadParameter("choose duckdb or spark", param_hint="--engine")
+        overrides["engine"] = engine
+    state.settings = Settings(**overrides)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("py4j", "pyspark"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def _connect() -> Any:
+    from svduty.warehouse import connect
+
+    return connect(state.settings)
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, indent=2, default=str))
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+@reference_app.command("load")
+def reference_load(
+    src: Annotated[
+        Path, typer.Argument(help="Folder laid out as ONS/MHCLG publish (e.g. ../shared/data).")
+    ],
+) -> None:
+    """Load LSOA 2021 boundaries, geography lookups, Census 2021 population and the IoD.
+
+    Looks in SRC/geography, SRC/lookups, SRC/population and SRC/imd. The reference area is the
+    LSOAs of the boundary file. All reference tables are replaced in one atomic step.
+    """
+    from svduty.reference import load_reference
+
+    con = _connect()
+    with err.status("Loading reference data..."):
+        results = load_reference(con, src)
+    table = Table("dataset", "file", "rows", title="Reference data loaded")
+    for r in results:
+        table.add_row(r.feed.removeprefix("reference-"), r.file_name, f"{r.rows_loaded:,}")
+    out.print(table)
+
+
+@ingest_app.command("police-uk")
+def ingest_police_uk_cmd(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="police.uk CSV files, folders of them, or archives (.zip)."),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the load results as JSON.")] = False,
+) -> None:
+    """Load police.uk street, outcomes and stop-and-search files.
+
+    Each row is checked against the declared contract; invalid rows go to quarantine with file,
+    row, column, rule and message. Each file loads atomically, and loading the same file again
+    adds nothing. Exits 1 if any file was refused as a whole (the others are still loaded).
+    """
+    from svduty.ingest.police_uk import ingest_police_uk
+    from svduty.ingest.sources import find_sources
+
+    con = _connect()
+    sources, refused = find_sources(paths)
+    with _progress() as progress:
+        task = progress.add_task("Loading police.uk files", total=len(sources))
+
+        def advance(_: Any) -> None:
+            progress.advance(task)
+
+        report = ingest_police_uk(con, sources, refused, progress=advance)
+    if as_json:
+        _print_json({"results": [r.as_json() for r in report.results], **report.totals()})
+    else:
+        table = Table("file", "status", "read", "loaded", "quarantined", "already present")
+        for r in report.results:
+            table.add_row(
+                r.file_name, r.status, f"{r.rows_read:,}", f"{r.rows_loaded:,}",
+                f"{r.rows_quarantined:,}", f"{r.rows_already_present:,}",
+            )
+        t = report.totals()
+        table.add_section()
+        table.add_row(
+            f"{len(report.results)} files", "", f"{t['rows_read']:,}", f"{t['rows_loaded']:,}",
+            f"{t['rows_quarantined']:,}", f"{t['rows_already_present']:,}",
+        )
+        out.print(table)
+        if t["rows_quarantined"]:
+            out.print("Quarantined rows: [bold]svduty quarantine[/bold] lists them with reasons.")
+    for r in report.refused:
+        err.print(f"[red]refused:[/red] {r.source}: {r.message}", highlight=False, soft_wrap=True)
+    if report.refused:
+        raise typer.Exit(1)
+
+
+@app.command("status")
+def status_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """What is loaded, by feed and month, with quarantine counts and coverage checks."""
+    from svduty.ingest.status import status
+
+    con = _connect()
+    s = status(con)
+    if as_json:
+        _print_json(s)
+        return
+    if not s["loads"]:
+        out.print("The warehouse is empty: run [bold]svduty ingest police-uk PATH[/bold].")
+    table = Table("feed", "month", "rows", "quarantined", title="Loaded, by feed and month")
+    for r in s["loads"]:
+        table.add_row(r["feed"], r["month"], f"{r['rows']:,}", f"{r['quarantined']:,}")
+    out.print(table)
+    cov = Table(
+        "feed", "force", "months", "missing", "unusual", "no location", "outside area",
+        title="Coverage",
+    )
+    for c in s["coverage"]:
+        outside = c.get("share_outside_reference_area")
+        cov.add_row(
+            c["feed"],
+            c["force"],
+            f"{c['first_month']} to {c['last_month']}",
+            ", ".join(c["missing_months"]) or "none",
+            ", ".join(f"{u['month']} ({u['rows']:,})" for u in c["unusual_months"]) or "none",
+            f"{c['share_without_location']:.1%}" if "share_without_location" in c else "",
+            "no reference data" if "share_without_location" in c and outside is None
+            else (f"{outside:.2%}" if outside is not None else ""),
+        )
+    out.print(cov)
+    if s["quarantine"]:
+        q = Table("feed", "rule", "entries", "files", title="Quarantine by rule")
+        for r in s["quarantine"]:
+            q.add_row(r["feed"], r["rule"], f"{r['entries']:,}", f"{r['files']:,}")
+        out.print(q)
+    ref = s["reference"]
+    out.print(
+        f"Reference: {ref['ref_lsoa']:,} LSOAs in the area, {ref['ref_population']:,} population "
+        f"rows, {ref['ref_imd']:,} deprivation rows."
+        if ref["ref_lsoa"]
+        else "Reference data: not loaded (svduty reference load DIR)."
+    )
+
+
+def _neutralise(value: Any) -> Any:
+    """Keep a spreadsheet from running a value as a formula (OWASP CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@app.command("quarantine")
+def quarantine_cmd(
+    feed: Annotated[str | None, typer.Option(help="Only this feed.")] = None,
+    rule: Annotated[str | None, typer.Option(help="Only this rule.")] = None,
+    limit: Annotated[int, typer.Option(help="Most entries to list (0: all).")] = 50,
+    export: Annotated[
+        Path | None, typer.Option(help="Write all matching entries, raw records too, to a CSV.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Rows refused by validation: counts by rule, then file, row, column, rule and reason."""
+    from svduty.ingest.status import quarantine_by_rule, quarantine_entries
+
+    con = _connect()
+    counts = quarantine_by_rule(con)
+    if feed:
+        counts = [c for c in counts if c["feed"] == feed]
+    if rule:
+        counts = [c for c in counts if c["rule"] == rule]
+    if export is not None:
+        rows = quarantine_entries(con, feed, rule, None)
+        with open(export, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            cols = ["feed", "force", "month", "source", "row", "column", "rule", "message", "raw"]
+            w.writerow(cols)
+            for r in rows:
+                w.writerow([_neutralise(r[c]) for c in cols])
+        err.print(f"{len(rows):,} entries written to {export}")
+    entries = quarantine_entries(con, feed, rule, limit or None)
+    for e in entries:
+        e.pop("raw", None)
+    if as_json:
+        _print_json({"by_rule": counts, "entries": entries})
+        return
+    if not counts:
+        out.print("Nothing is in quarantine.")
+        return
+    t = Table("feed", "rule", "entries", "files", title="Quarantine by rule")
+    for c in counts:
+        t.add_row(c["feed"], c["rule"], f"{c['entries']:,}", f"{c['files']:,}")
+    out.print(t)
+    e_table = Table("file", "row", "column", "rule", "message")
+    for e in entries:
+        e_table.add_row(e["source"], str(e["row"]), e["column"], e["rule"], e["message"])
+    out.print(e_table)
+
+
+def run() -> None:
+    """Entry point that turns svduty's errors into one line and exit code 1."""
+    try:
+        app()
+    except SvdutyError as e:
+        err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()
