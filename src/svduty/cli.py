@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -94,11 +95,6 @@ def _connect() -> Any:
     return connect(state.settings)
 
 
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
-
-
 def _print_json(obj: Any) -> None:
     print(json.dumps(obj, indent=2, default=str))
 
@@ -168,7 +164,7 @@ def ingest_police_uk_cmd(
         table = Table("file", "status", "read", "loaded", "quarantined", "already present")
         for r in report.results:
             table.add_row(
-                r.file_name, r.status, f"{r.rows_read:,}", f"{r.rows_loaded:,}",
+                escape(r.file_name), r.status, f"{r.rows_read:,}", f"{r.rows_loaded:,}",
                 f"{r.rows_quarantined:,}", f"{r.rows_already_present:,}",
             )
         t = report.totals()
@@ -181,7 +177,11 @@ def ingest_police_uk_cmd(
         if t["rows_quarantined"]:
             out.print("Quarantined rows: [bold]svduty quarantine[/bold] lists them with reasons.")
     for r in report.refused:
-        err.print(f"[red]refused:[/red] {r.source}: {r.message}", highlight=False, soft_wrap=True)
+        err.print(
+            f"[red]refused:[/red] {escape(r.source)}: {escape(r.message)}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if report.refused:
         raise typer.Exit(1)
 
@@ -285,7 +285,9 @@ def quarantine_cmd(
     out.print(t)
     e_table = Table("file", "row", "column", "rule", "message")
     for e in entries:
-        e_table.add_row(e["source"], str(e["row"]), e["column"], e["rule"], e["message"])
+        e_table.add_row(
+            escape(e["source"]), str(e["row"]), escape(e["column"]), e["rule"], escape(e["message"])
+        )
     out.print(e_table)
 
 
@@ -294,7 +296,7 @@ def run() -> None:
     try:
         app()
     except SvdutyError as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
         sys.exit(1)
 
 

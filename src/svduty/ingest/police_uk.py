@@ -141,6 +141,13 @@ class PoliceUkLoader:
         names = [c.name for c in contract.columns]
         parsed = read_csv_strings(source.display, data, contract.header, names)
         table = parsed.table
+        if parsed.rows_read == 0:
+            raise FileRefused(
+                source.display,
+                "no-rows",
+                "the file has a header but no rows; nothing was loaded (loading it would empty "
+                "a month that police.uk never publishes empty)",
+            )
         month_text, force = (named[0], named[1]) if named else (None, None)
         if month_text is None:
             col = table["month"] if "month" in table.column_names else pc.utf8_slice_codeunits(
@@ -284,7 +291,7 @@ def ingest_police_uk(
     report = IngestReport()
     for error in refused:
         report.results.append(loader.refuse(error))
-        log.warning("refused %s", error)
+        log.info("refused %s", error)
     for source in sources:
         result = loader.load(source)
         report.results.append(result)

@@ -10,7 +10,14 @@ import os
 import signal
 
 
+_hits: dict[str, int] = {}
+
+
 def fault_point(name: str) -> None:
-    """Die at once with SIGKILL when ``SVDUTY_FAULT_POINT`` names this point."""
-    if os.environ.get("SVDUTY_FAULT_POINT") == name:
+    """Die at once with SIGKILL when ``SVDUTY_FAULT_POINT`` names this point (after the first
+    ``SVDUTY_FAULT_SKIP`` passes through it, so a test can let some loads finish first)."""
+    if os.environ.get("SVDUTY_FAULT_POINT") != name:
+        return
+    _hits[name] = _hits.get(name, 0) + 1
+    if _hits[name] > int(os.environ.get("SVDUTY_FAULT_SKIP", "0")):
         os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,48 @@
+# svduty: `make run` for the demo end to end, `make test` for the test suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA_DIR ?= svduty-data
+SHARED ?= ../shared/data
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: run test bench lint format setup system-deps clean
+
+# Create .venv and install svduty with every pinned dependency (again only if pyproject changed).
+$(STAMP): pyproject.toml
+	@bash scripts/system-deps.sh
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip==25.3
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[spark,dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+# Set up the environment only.
+setup: $(STAMP)
+
+# Run the main job: load the reference data and police.uk files, then show what is loaded.
+run: $(STAMP)
+	@bash scripts/run-demo.sh "$(DATA_DIR)" "$(SHARED)"
+
+# Run the test suite (DuckDB, Spark local, real files from ../shared when present).
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+# Run the benchmarks; they print figures and ratios against a baseline measured in the same run.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/ingest.py
+
+# Check style and common mistakes.
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+# Format the code.
+format: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+# Remove the environment and the default data folder.
+clean:
+	rm -rf $(VENV) $(DATA_DIR) .pytest_cache .ruff_cache

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The main job: load the reference data and the police.uk files, then print `svduty status`.
+set -euo pipefail
+data_dir=$1
+shared=$2
+svduty=".venv/bin/svduty"
+if [ ! -d "$shared/policeuk" ]; then
+  cat <<MSG
+No public data folder at $shared.
+svduty loads reference data and police.uk files laid out as they are published:
+  $svduty --data-dir $data_dir reference load DIR        (DIR/geography, lookups, population, imd)
+  $svduty --data-dir $data_dir ingest police-uk PATH...  (police.uk CSVs, folders or archive .zip)
+  $svduty --data-dir $data_dir status
+Run 'make run SHARED=DIR' to use another folder.
+MSG
+  exit 0
+fi
+echo "== Loading reference data from $shared"
+$svduty --data-dir "$data_dir" reference load "$shared"
+echo "== Loading police.uk files from $shared/policeuk"
+$svduty --data-dir "$data_dir" ingest police-uk "$shared/policeuk" | tail -n 4
+echo "== svduty status"
+$svduty --data-dir "$data_dir" status
+echo
+echo "The warehouse is $data_dir/warehouse.duckdb. Try: $svduty --data-dir $data_dir quarantine"

@@ -1,0 +1,5 @@
+"""``python -m svduty`` runs the CLI."""
+
+from svduty.cli import run
+
+run()
