@@ -53,8 +53,12 @@ def engine_con(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
         c.disconnect()
 
 
-def run_cli(*args: str, data_dir: Path | None = None, env: dict[str, str] | None = None,
-            input: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str,
+    data_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run the real ``svduty`` command in a subprocess."""
     cmd = [sys.executable, "-m", "svduty"]
     if data_dir is not None:

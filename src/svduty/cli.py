@@ -138,7 +138,9 @@ def ingest_police_uk_cmd(
         list[Path],
         typer.Argument(help="police.uk CSV files, folders of them, or archives (.zip)."),
     ],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the load results as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the load results as JSON.")
+    ] = False,
 ) -> None:
     """Load police.uk street, outcomes and stop-and-search files.
 
@@ -164,14 +166,22 @@ def ingest_police_uk_cmd(
         table = Table("file", "status", "read", "loaded", "quarantined", "already present")
         for r in report.results:
             table.add_row(
-                escape(r.file_name), r.status, f"{r.rows_read:,}", f"{r.rows_loaded:,}",
-                f"{r.rows_quarantined:,}", f"{r.rows_already_present:,}",
+                escape(r.file_name),
+                r.status,
+                f"{r.rows_read:,}",
+                f"{r.rows_loaded:,}",
+                f"{r.rows_quarantined:,}",
+                f"{r.rows_already_present:,}",
             )
         t = report.totals()
         table.add_section()
         table.add_row(
-            f"{len(report.results)} files", "", f"{t['rows_read']:,}", f"{t['rows_loaded']:,}",
-            f"{t['rows_quarantined']:,}", f"{t['rows_already_present']:,}",
+            f"{len(report.results)} files",
+            "",
+            f"{t['rows_read']:,}",
+            f"{t['rows_loaded']:,}",
+            f"{t['rows_quarantined']:,}",
+            f"{t['rows_already_present']:,}",
         )
         out.print(table)
         if t["rows_quarantined"]:
@@ -205,7 +215,13 @@ def status_cmd(
         table.add_row(r["feed"], r["month"], f"{r['rows']:,}", f"{r['quarantined']:,}")
     out.print(table)
     cov = Table(
-        "feed", "force", "months", "missing", "unusual", "no location", "outside area",
+        "feed",
+        "force",
+        "months",
+        "missing",
+        "unusual",
+        "no location",
+        "outside area",
         title="Coverage",
     )
     for c in s["coverage"]:
@@ -217,7 +233,8 @@ def status_cmd(
             ", ".join(c["missing_months"]) or "none",
             ", ".join(f"{u['month']} ({u['rows']:,})" for u in c["unusual_months"]) or "none",
             f"{c['share_without_location']:.1%}" if "share_without_location" in c else "",
-            "no reference data" if "share_without_location" in c and outside is None
+            "no reference data"
+            if "share_without_location" in c and outside is None
             else (f"{outside:.2%}" if outside is not None else ""),
         )
     out.print(cov)

@@ -23,7 +23,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         default=Path("svduty-data"),
-        description="Folder holding the warehouse (a DuckDB file or Spark tables) and load records.",
+        description="Folder of the warehouse (a DuckDB file or Spark tables) and load records.",
     )
     engine: Literal["duckdb", "spark"] = Field(
         default="duckdb",

@@ -17,14 +17,35 @@ from pathlib import Path
 
 HERE = Path(__file__).parent / "policeuk-malformed"
 STREET = [
-    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
-    "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
 ]
 OUTCOMES = STREET[:9] + ["Outcome type"]
 SEARCH = [
-    "Type", "Date", "Part of a policing operation", "Policing operation", "Latitude", "Longitude",
-    "Gender", "Age range", "Self-defined ethnicity", "Officer-defined ethnicity", "Legislation",
-    "Object of search", "Outcome", "Outcome linked to object of search",
+    "Type",
+    "Date",
+    "Part of a policing operation",
+    "Policing operation",
+    "Latitude",
+    "Longitude",
+    "Gender",
+    "Age range",
+    "Self-defined ethnicity",
+    "Officer-defined ethnicity",
+    "Legislation",
+    "Object of search",
+    "Outcome",
+    "Outcome linked to object of search",
     "Removal of more than just outer clothing",
 ]
 FORCE = "Test Constabulary"
@@ -83,11 +104,16 @@ def main() -> None:
     write("header-only", to_csv(STREET, []))
     write("not-csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
     write("html-page", b"<!DOCTYPE html>\n<html><body>Service unavailable</body></html>\n")
-    write("utf16", "\ufeff".encode("utf-16-le") + to_csv(STREET, good(2, "u")).decode().encode("utf-16-le"))
+    write(
+        "utf16",
+        "\ufeff".encode("utf-16-le") + to_csv(STREET, good(2, "u")).decode().encode("utf-16-le"),
+    )
     # Row problems: the row is quarantined, the rest loads.
-    latin = to_csv(STREET, good(4, "d")).decode() + ",".join(
-        street_row(99, "d", Location="On or near Caf\u00e9 Street")
-    ) + "\n"
+    latin = (
+        to_csv(STREET, good(4, "d")).decode()
+        + ",".join(street_row(99, "d", Location="On or near Caf\u00e9 Street"))
+        + "\n"
+    )
     write("latin1", latin.encode("latin-1"))
     write("utf8-bom", b"\xef\xbb\xbf" + to_csv(STREET, good(4, "e")))
     truncated = to_csv(STREET, good(5, "f"))
@@ -130,8 +156,15 @@ def main() -> None:
             + [
                 street_row(3, "n", **{"Crime ID": "abc123"}),
                 street_row(4, "n", **{"Crime ID": ""}),
-                street_row(5, "n", **{"Crime ID": "", "Crime type": "Anti-social behaviour",
-                                      "Last outcome category": ""}),
+                street_row(
+                    5,
+                    "n",
+                    **{
+                        "Crime ID": "",
+                        "Crime type": "Anti-social behaviour",
+                        "Last outcome category": "",
+                    },
+                ),
             ],
         ),
     )
@@ -151,23 +184,82 @@ def main() -> None:
     write("crlf", to_csv(STREET, good(4, "t")).replace(b"\n", b"\r\n"))
     write(
         "quoted-newline",
-        to_csv(STREET, good(2, "v") + [street_row(2, "v", Location="On or near\nTwo Lines")]
-               + [street_row(3, "v")]),
+        to_csv(
+            STREET,
+            good(2, "v")
+            + [street_row(2, "v", Location="On or near\nTwo Lines")]
+            + [street_row(3, "v")],
+        ),
     )
     outcome_rows = [
-        [crime_id(0, "w"), "2024-01", FORCE, FORCE, "", "", "No location", "", "", "Suspect charged"],
+        [
+            crime_id(0, "w"),
+            "2024-01",
+            FORCE,
+            FORCE,
+            "",
+            "",
+            "No location",
+            "",
+            "",
+            "Suspect charged",
+        ],
         ["", "2024-01", FORCE, FORCE, "", "", "No location", "", "", "Suspect charged"],
         [crime_id(2, "w"), "2024-01", FORCE, FORCE, "", "", "No location", "", "", "Let off"],
     ]
     write("outcomes-bad", to_csv(OUTCOMES, outcome_rows), "2024-01-testforce-outcomes.csv")
     search_rows = [
-        ["Person search", "2024-01-05T10:00:00+00:00", "False", "", "52.2", "0.12", "Male",
-         "18-24", "", "White", "Misuse of Drugs Act 1971 (section 23)", "Controlled drugs",
-         "Arrest", "True", "False"],
-        ["Bike search", "2024-02-30T10:00:00+00:00", "yes", "", "52.2", "0.12", "Male",
-         "18-24", "", "White", "", "", "Arrest", "", ""],
-        ["Person search", "2024-02-10T10:00:00+00:00", "", "", "", "", "Female",
-         "10-17", "", "", "", "", "Arrest", "", ""],
+        [
+            "Person search",
+            "2024-01-05T10:00:00+00:00",
+            "False",
+            "",
+            "52.2",
+            "0.12",
+            "Male",
+            "18-24",
+            "",
+            "White",
+            "Misuse of Drugs Act 1971 (section 23)",
+            "Controlled drugs",
+            "Arrest",
+            "True",
+            "False",
+        ],
+        [
+            "Bike search",
+            "2024-02-30T10:00:00+00:00",
+            "yes",
+            "",
+            "52.2",
+            "0.12",
+            "Male",
+            "18-24",
+            "",
+            "White",
+            "",
+            "",
+            "Arrest",
+            "",
+            "",
+        ],
+        [
+            "Person search",
+            "2024-02-10T10:00:00+00:00",
+            "",
+            "",
+            "",
+            "",
+            "Female",
+            "10-17",
+            "",
+            "",
+            "",
+            "",
+            "Arrest",
+            "",
+            "",
+        ],
     ]
     write("stop-search-bad", to_csv(SEARCH, search_rows), "2024-01-testforce-stop-and-search.csv")
     # Archives: a 10 MB field, and a member whose path climbs out of the folder.

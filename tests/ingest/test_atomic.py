@@ -33,7 +33,9 @@ def _kill_then_resume(tmp_path: Path, engine: str, point: str) -> tuple[Settings
     settings = Settings(data_dir=tmp_path / "data", engine=engine)
     args = ["--engine", engine, "ingest", "police-uk", str(GOOD)]
     # a first, committed load of another partition that the killed run must not disturb
-    warm = run_cli("--engine", engine, "ingest", "police-uk", str(OTHER), data_dir=settings.data_dir)
+    warm = run_cli(
+        "--engine", engine, "ingest", "police-uk", str(OTHER), data_dir=settings.data_dir
+    )
     assert warm.returncode == 1  # zip-slip's unsafe members are refused, its good member loads
     before = _counts(settings)
     killed = run_cli(
@@ -86,7 +88,10 @@ def test_killed_during_the_third_file_keeps_the_first_two_and_resumes(tmp_path: 
     files = [str(p) for p in sorted((SHARED / "policeuk").glob("2024-0[1-3]/*-street.csv"))]
     settings = Settings(data_dir=tmp_path / "data")
     killed = run_cli(
-        "ingest", "police-uk", *files, data_dir=settings.data_dir,
+        "ingest",
+        "police-uk",
+        *files,
+        data_dir=settings.data_dir,
         env={"SVDUTY_FAULT_POINT": "before-commit", "SVDUTY_FAULT_SKIP": "2"},
     )
     assert killed.returncode == -signal.SIGKILL

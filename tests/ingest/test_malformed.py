@@ -99,9 +99,7 @@ def test_unreadable_files_are_refused_with_a_reason(con: Any, case: str) -> None
     assert f"[rule: {rule}]" in message
     assert words in message
     loads = con.table("loads").to_pyarrow().to_pylist()
-    assert [(r["status"], r["source"]) for r in loads] == [
-        ("refused", report.results[0].source)
-    ]
+    assert [(r["status"], r["source"]) for r in loads] == [("refused", report.results[0].source)]
     assert con.table("policeuk_street").count().execute() == 0
 
 

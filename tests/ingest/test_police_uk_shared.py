@@ -114,7 +114,9 @@ def test_outcomes_update_the_last_outcome_of_matching_crimes(loaded: Any) -> Non
     expected = {}
     for r in _csv_rows("street"):
         if r["Crime ID"]:
-            expected[r["Crime ID"]] = latest.get(r["Crime ID"], (0, 0, r["Last outcome category"]))[2]
+            expected[r["Crime ID"]] = latest.get(r["Crime ID"], (0, 0, r["Last outcome category"]))[
+                2
+            ]
     view = street_crimes(con)
     got = view.filter(view.crime_id.notnull()).select("crime_id", "last_outcome_category")
     got_map = {r["crime_id"]: r["last_outcome_category"] for r in got.to_pyarrow().to_pylist()}

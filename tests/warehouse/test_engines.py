@@ -57,7 +57,9 @@ def test_real_data_gives_identical_results_on_both_engines(
 
 
 def test_quarantine_is_identical_on_both_engines(tmp_path: Path) -> None:
-    cases = [MALFORMED / c for c in ("latin1", "formula-payload", "stop-search-bad", "outcomes-bad")]
+    cases = [
+        MALFORMED / c for c in ("latin1", "formula-payload", "stop-search-bad", "outcomes-bad")
+    ]
     results = {}
     for engine in ("duckdb", "spark"):
         con = connect(Settings(data_dir=tmp_path / engine, engine=engine))

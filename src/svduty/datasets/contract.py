@@ -1,8 +1,8 @@
 """Declared contracts for partner feeds, and their vectorised validation.
 
 A contract lists a feed's columns (the exact header, the warehouse name, the type and the checks on
-each value) and the rules that look at a whole row. :func:`validate` runs every check over a table of
-strings at once (Arrow compute, so it costs little more than reading the file) and collects every
+each value) and the rules that look at a whole row. :func:`validate` runs every check over a table
+of strings at once (Arrow compute, so it costs little more than reading the file) and collects every
 failure instead of stopping at the first: a row can break several rules and each is reported.
 """
 
@@ -110,7 +110,7 @@ class Failures:
             self.message.append(message)
 
     def to_table(self) -> pa.Table:
-        """One row per failure: ``index`` (position in the validated table), column, rule, message."""
+        """One row per failure: ``index`` (position in the table), column, rule, message."""
         if not self.index:
             return pa.table(
                 {

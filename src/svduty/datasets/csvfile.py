@@ -121,12 +121,14 @@ def _fast(data: bytes, names: list[str]) -> pa.Table | None:
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(
-                column_names=names, skip_rows=1, block_size=_FAST_BLOCK
-            ),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=_FAST_BLOCK),
             parse_options=pacsv.ParseOptions(
-                delimiter=",", quote_char='"', double_quote=True, escape_char=False,
-                newlines_in_values=False, ignore_empty_lines=False,
+                delimiter=",",
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
                 invalid_row_handler=handler,
             ),
             convert_options=pacsv.ConvertOptions(
@@ -209,7 +211,7 @@ def _careful(source: str, data: bytes, names: list[str]) -> ParsedCSV:
                 hint = " (a truncated last line?)" if what == "fewer" else ""
                 problem = (
                     "field-count",
-                    f"has {len(record)} fields, {what} than the {width} columns of the header{hint}",
+                    f"has {len(record)} fields, {what} than the {width} header columns{hint}",
                 )
             if problem is not None and len(span) > 1:
                 lines.pos = span[1] - 1  # re-read what the broken record swallowed

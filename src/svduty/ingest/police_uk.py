@@ -150,17 +150,23 @@ class PoliceUkLoader:
             )
         month_text, force = (named[0], named[1]) if named else (None, None)
         if month_text is None:
-            col = table["month"] if "month" in table.column_names else pc.utf8_slice_codeunits(
-                table["date"], 0, 7
+            col = (
+                table["month"]
+                if "month" in table.column_names
+                else pc.utf8_slice_codeunits(table["date"], 0, 7)
             )
             month_text = _modal(col.combine_chunks())
-            force_name = _modal(table["falls_within"].combine_chunks()) if (
-                "falls_within" in table.column_names
-            ) else None
+            force_name = (
+                _modal(table["falls_within"].combine_chunks())
+                if ("falls_within" in table.column_names)
+                else None
+            )
             force = _slug(force_name) if force_name else "unknown-force"
             if not month_text or not re.fullmatch(r"\d{4}-\d{2}", month_text):
                 raise FileRefused(
-                    source.display, "file-name", "cannot tell the file's month from its name or rows"
+                    source.display,
+                    "file-name",
+                    "cannot tell the file's month from its name or rows",
                 )
             parsed.notes.append(
                 f"month {month_text} and force {force} taken from the rows: the file name "

@@ -35,7 +35,9 @@ def _file_reader(path: Path) -> Callable[[], bytes]:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise FileRefused(
-                str(path), "too-large", f"the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}"
+                str(path),
+                "too-large",
+                f"the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}",
             )
         return path.read_bytes()
 
@@ -121,7 +123,9 @@ def find_sources(paths: list[Path], suffix: str = ".csv") -> tuple[list[Source],
             )
             if not found:
                 refused.append(
-                    FileRefused(str(path), "not-found", f"the folder holds no {suffix} or .zip files")
+                    FileRefused(
+                        str(path), "not-found", f"the folder holds no {suffix} or .zip files"
+                    )
                 )
             for p in found:
                 add(p)

@@ -82,7 +82,7 @@ def unusual_months(counts: dict[str, int]) -> list[dict[str, Any]]:
 
     Examples:
         >>> unusual_months({"2024-01": 100, "2024-02": 104, "2024-03": 98, "2024-04": 30})
-        [{'month': '2024-04', 'rows': 30, 'median': 99.0, 'z': -14.5}]
+        [{'month': '2024-04', 'rows': 30, 'median': 99.0, 'z': -15.5}]
     """
     if len(counts) < 4:
         return []
@@ -108,9 +108,10 @@ def coverage(con: Any) -> list[dict[str, Any]]:
         for force_row in _rows(t.select("force").distinct()):
             force = force_row["force"]
             ft = t.filter(t.force == force)
-            counts = {_month(r["month"]): int(r["n"]) for r in _rows(
-                ft.group_by("month").aggregate(n=ft.count())
-            )}
+            counts = {
+                _month(r["month"]): int(r["n"])
+                for r in _rows(ft.group_by("month").aggregate(n=ft.count()))
+            }
             months = sorted(counts)
             first = _dt.date.fromisoformat(months[0] + "-01")
             last = _dt.date.fromisoformat(months[-1] + "-01")
@@ -191,9 +192,10 @@ def recent_loads(con: Any, limit: int = 20) -> list[dict[str, Any]]:
 
 def status(con: Any) -> dict[str, Any]:
     """Everything ``svduty status`` shows, as one JSON-ready object."""
-    ref = {name: int(con.table(name).count().execute()) for name in (
-        "ref_lsoa", "ref_geography", "ref_population", "ref_imd"
-    )}
+    ref = {
+        name: int(con.table(name).count().execute())
+        for name in ("ref_lsoa", "ref_geography", "ref_population", "ref_imd")
+    }
     return {
         "loads": loads_by_month(con),
         "coverage": coverage(con),

@@ -1,4 +1,4 @@
-"""Reference data: boundaries, geography lookups, population and deprivation, as ONS/MHCLG publish them."""
+"""Reference data: boundaries, lookups, population and deprivation, as ONS and MHCLG publish."""
 
 from svduty.reference.loader import REFERENCE_FILES, load_reference
 

@@ -71,42 +71,68 @@ class ReferenceFile:
 
 REFERENCE_FILES = (
     ReferenceFile(
-        "boundaries", "geography", ("lsoa21*.geojson",), ("lsoa21_code", "lsoa21_name"), True,
+        "boundaries",
+        "geography",
+        ("lsoa21*.geojson",),
+        ("lsoa21_code", "lsoa21_name"),
+        True,
         "LSOA 2021 boundaries (GeoJSON, WGS84); their LSOAs are the reference area",
     ),
     ReferenceFile(
-        "wards", "lookups", ("lsoa21_ward24_ltla24*.csv*",),
+        "wards",
+        "lookups",
+        ("lsoa21_ward24_ltla24*.csv*",),
         ("lsoa21_code", "lsoa21_name", "ward24_code", "ward24_name", "ltla24_code", "ltla24_name"),
-        True, "LSOA 2021 -> ward 2024 -> local authority 2024",
+        True,
+        "LSOA 2021 -> ward 2024 -> local authority 2024",
     ),
     ReferenceFile(
-        "csp", "lookups", ("ltla24_csp24_pfa24*.csv*",),
+        "csp",
+        "lookups",
+        ("ltla24_csp24_pfa24*.csv*",),
         ("ltla24_code", "ltla24_name", "csp24_code", "csp24_name", "pfa24_code", "pfa24_name"),
         True,
         "local authority 2024 -> community safety partnership -> police force area",
     ),
     ReferenceFile(
-        "lsoa11_lsoa21", "lookups", ("lsoa11_lsoa21*.csv*",),
-        ("lsoa11_code", "lsoa21_code", "change_code"), True, "LSOA 2011 -> LSOA 2021",
+        "lsoa11_lsoa21",
+        "lookups",
+        ("lsoa11_lsoa21*.csv*",),
+        ("lsoa11_code", "lsoa21_code", "change_code"),
+        True,
+        "LSOA 2011 -> LSOA 2021",
     ),
     ReferenceFile(
-        "rurality", "lookups", ("ruc21_lsoa21*.csv*",), ("lsoa21_code", "ruc21_code", "ruc"),
-        False, "2021 rural-urban classification by LSOA 2021",
+        "rurality",
+        "lookups",
+        ("ruc21_lsoa21*.csv*",),
+        ("lsoa21_code", "ruc21_code", "ruc"),
+        False,
+        "2021 rural-urban classification by LSOA 2021",
     ),
     ReferenceFile(
-        "population", "population", ("census2021_lsoa21_age6*.csv*",),
-        ("lsoa21_code", "age_group", "usual_residents"), True,
+        "population",
+        "population",
+        ("census2021_lsoa21_age6*.csv*",),
+        ("lsoa21_code", "age_group", "usual_residents"),
+        True,
         "Census 2021 usual residents by LSOA 2021 and six age bands",
     ),
     ReferenceFile(
-        "imd2025", "imd", ("imd2025_*lsoa21.csv*",),
+        "imd2025",
+        "imd",
+        ("imd2025_*lsoa21.csv*",),
         ("lsoa21_code", *(f"{d}_{m}" for d in DOMAINS_2025 for m in ("score", "rank", "decile"))),
-        True, "English Indices of Deprivation 2025 (LSOA 2021): scores, ranks, deciles",
+        True,
+        "English Indices of Deprivation 2025 (LSOA 2021): scores, ranks, deciles",
     ),
     ReferenceFile(
-        "imd2019", "imd", ("iod2019_*lsoa11_ranks_deciles.csv*",),
+        "imd2019",
+        "imd",
+        ("iod2019_*lsoa11_ranks_deciles.csv*",),
         ("lsoa11_code", *(f"{d}_{m}" for d in DOMAINS_2019 for m in ("rank", "decile"))),
-        False, "English Indices of Deprivation 2019 (LSOA 2011): ranks, deciles",
+        False,
+        "English Indices of Deprivation 2019 (LSOA 2011): ranks, deciles",
     ),
 )
 
@@ -114,9 +140,7 @@ REFERENCE_FILES = (
 def find_reference_file(root: Path, spec: ReferenceFile) -> Path | None:
     """The file for ``spec`` under ``root``: the largest match (national rather than a subset)."""
     folder = root / spec.folder
-    matches = sorted(
-        {p for pattern in spec.patterns for p in folder.glob(pattern) if p.is_file()}
-    )
+    matches = sorted({p for pattern in spec.patterns for p in folder.glob(pattern) if p.is_file()})
     matches = [p for p in matches if "indicators" not in p.name and "subdomains" not in p.name]
     if not matches:
         return None
@@ -292,9 +316,8 @@ def _imd2019(path: Path, df: pd.DataFrame, lookup: pd.DataFrame) -> pa.Table:
             )
         )
     ranks = pd.concat(long).merge(lookup[["lsoa11_code", "lsoa21_code"]], on="lsoa11_code")
-    out = (
-        ranks.groupby(["lsoa21_code", "domain"], as_index=False)
-        .agg(rank=("rank", "mean"), bridged_from=("lsoa11_code", "nunique"))
+    out = ranks.groupby(["lsoa21_code", "domain"], as_index=False).agg(
+        rank=("rank", "mean"), bridged_from=("lsoa11_code", "nunique")
     )
     out["decile"] = out["rank"].map(lambda r: min(10, max(1, math.ceil(r / (ENGLAND_LSOA11 / 10)))))
     out["edition"] = "2019"

@@ -55,7 +55,9 @@ def commit_duckdb(con: Any, changes: list[Replace]) -> None:
                     f"a change to {change.table} must name its partition {tdef.partition_by}"
                 )
             where = " AND ".join(f"{quote(k)} = ?" for k in change.key) or "TRUE"
-            raw.execute(f"DELETE FROM {quote(change.table)} WHERE {where}", list(change.key.values()))
+            raw.execute(
+                f"DELETE FROM {quote(change.table)} WHERE {where}", list(change.key.values())
+            )
             if change.data.num_rows:
                 data = change.data.select(tdef.schema.names).cast(tdef.schema.to_pyarrow())
                 view = f"_svduty_stage_{i}"
