@@ -28,7 +28,7 @@ from svduty.datasets.csvfile import read_csv_strings
 from svduty.errors import FileRefused
 from svduty.ingest.records import LoadResult, current_loads, failed_mask, quarantine_table
 from svduty.ingest.sources import Source
-from svduty.warehouse import Replace, commit
+from svduty.warehouse import Replace, checkpoint, commit
 
 log = logging.getLogger(__name__)
 
@@ -312,4 +312,5 @@ def ingest_police_uk(
         )
         if progress:
             progress(result)
+    checkpoint(con)
     return report

@@ -19,7 +19,7 @@ from svduty.config import Settings
 from svduty.warehouse.changes import Replace
 from svduty.warehouse.tables import TABLES, TableDef
 
-__all__ = ["TABLES", "Replace", "TableDef", "commit", "connect", "engine_of"]
+__all__ = ["TABLES", "Replace", "TableDef", "checkpoint", "commit", "connect", "engine_of"]
 
 
 def connect(settings: Settings) -> Any:
@@ -51,3 +51,11 @@ def commit(con: Any, changes: list[Replace]) -> None:
         from svduty.warehouse.duckdb_store import commit_duckdb
 
         commit_duckdb(con, changes)
+
+
+def checkpoint(con: Any) -> None:
+    """Make the committed loads compact on disk (DuckDB folds its log in; Spark needs nothing)."""
+    if engine_of(con) == "duckdb":
+        from svduty.warehouse.duckdb_store import checkpoint_duckdb
+
+        checkpoint_duckdb(con)
