@@ -111,3 +111,26 @@ def test_fast_and_careful_paths_agree() -> None:
 )
 def test_police_uk_file_names(name: str, parsed: tuple[str, str, str] | None) -> None:
     assert parse_file_name(name) == parsed
+
+
+def test_contract_docs_are_up_to_date() -> None:
+    from svduty.datasets.contract_docs import render
+    from tests.conftest import ROOT
+
+    assert (ROOT / "docs" / "contracts.md").read_text() == render(), (
+        "run: python -m svduty.datasets.contract_docs > docs/contracts.md"
+    )
+
+
+def test_every_rule_the_code_can_raise_is_documented() -> None:
+    import re
+
+    from svduty.datasets.contract_docs import FILE_RULES, ROW_RULES
+    from tests.conftest import ROOT
+
+    src = "".join(p.read_text() for p in (ROOT / "src" / "svduty").rglob("*.py"))
+    raised = set(re.findall(r'FileRefused\(\s*[^,]+,\s*"([a-z-]+)"', src))
+    assert raised <= set(FILE_RULES), raised - set(FILE_RULES)
+    quarantined = set(re.findall(r'BadRecord\([^)]*?"([a-z-]+)"', src, re.S))
+    quarantined |= set(re.findall(r'\(\s*"([a-z-]+)",\s*f?"(?:has|is)', src))
+    assert quarantined <= set(ROW_RULES), quarantined - set(ROW_RULES)

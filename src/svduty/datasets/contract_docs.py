@@ -1,0 +1,104 @@
+"""The feed contracts as a page for partner data officers (docs/contracts.md), from the code.
+
+``python -m svduty.datasets.contract_docs > docs/contracts.md`` rewrites it; a test fails when it
+drifts from the contracts.
+"""
+
+from __future__ import annotations
+
+from svduty.datasets.contract import Column, Contract
+from svduty.datasets.police_uk import KINDS
+
+ROW_RULES = {
+    "required": "an empty value where one is required",
+    "type": "a value that is not of the column's type (number, True/False, ISO date)",
+    "range": "a number outside the declared bounds",
+    "format": "a value not matching the declared pattern",
+    "allowed-value": "a value outside the declared list",
+    "field-length": "a value longer than the declared maximum",
+    "formula": "free text starting with =, +, -, @ or a control character (spreadsheet formula)",
+    "field-count": "a row with more or fewer fields than the header",
+    "encoding": "a row that is not valid UTF-8",
+    "csv-syntax": "a row that is not valid CSV (an unclosed quote); the lines after it are re-read",
+}
+FILE_RULES = {
+    "empty": "the file is empty",
+    "no-rows": "the file has a header but no rows (loading it would empty a month)",
+    "not-csv": "the file is binary or its first line is not text",
+    "encoding": "the file is UTF-16 (save as UTF-8; a UTF-8 byte-order mark is accepted)",
+    "header": "the header is not exactly the declared one (missing, extra, reordered or "
+    "differently separated columns)",
+    "file-name": "a file not named as police.uk names them whose rows do not say its month",
+    "unknown-kind": "neither the file name nor the header says which feed the file is",
+    "unsafe-path": "an archive member whose path leaves its folder (absolute, or with '..')",
+    "too-large": "a file or archive member over 1 GiB",
+    "not-zip": "a .zip that cannot be read",
+    "not-found": "no such file or folder",
+}
+
+
+def _checks(c: Column) -> str:
+    parts = []
+    if c.required:
+        parts.append("required")
+    if c.type != "string":
+        parts.append(c.type)
+    if c.minimum is not None or c.maximum is not None:
+        parts.append(f"{c.minimum} to {c.maximum}")
+    if c.pattern:
+        parts.append(f"matches `{c.pattern}`")
+    if c.allowed:
+        parts.append(f"one of {len(c.allowed)} values")
+    if c.text:
+        parts.append("no formula")
+    parts.append(f"at most {c.max_length:,} characters")
+    return "; ".join(parts)
+
+
+def _contract(contract: Contract) -> list[str]:
+    lines = [f"## `{contract.feed}`", "", contract.description + ".", ""]
+    lines += ["| column | warehouse name | checks |", "|---|---|---|"]
+    lines += [
+        f"| {c.header} | `{c.name}` | {_checks(c).replace('|', chr(92) + '|')} |"
+        for c in contract.columns
+    ]
+    lines.append("")
+    if contract.rules:
+        lines += ["Rules across columns:", ""]
+        lines += [f"- `{r.name}` ({r.column}): {r.message}." for r in contract.rules]
+        lines.append("")
+    allowed = [c for c in contract.columns if c.allowed]
+    for c in allowed:
+        lines += [f"Values of {c.header}: " + "; ".join(sorted(c.allowed or ())) + ".", ""]
+    return lines
+
+
+def render() -> str:
+    """The page, as Markdown."""
+    lines = [
+        "# Feed contracts",
+        "",
+        "Generated from the contracts in `src/svduty/datasets/` by",
+        "`python -m svduty.datasets.contract_docs > docs/contracts.md`; a test fails on drift.",
+        "",
+        "A row that breaks any rule goes to quarantine, one entry per broken rule, with the file,",
+        "the row (the line it starts on, the header being line 1), the column, the rule and a",
+        "message; the rest of the file still loads. A file that cannot be read as the feed is",
+        "refused whole, with its reason, and recorded in the load history.",
+        "",
+        "Row rules:",
+        "",
+        *[f"- `{k}`: {v}" for k, v in ROW_RULES.items()],
+        "",
+        "File rules (the whole file is refused):",
+        "",
+        *[f"- `{k}`: {v}" for k, v in FILE_RULES.items()],
+        "",
+    ]
+    for kind in KINDS.values():
+        lines += _contract(kind.contract)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(render(), end="")
