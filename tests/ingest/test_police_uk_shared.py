@@ -175,3 +175,16 @@ def test_status_json_lists_each_feed_and_month(tmp_path: Path) -> None:
     cov = {c["feed"]: c for c in status["coverage"]}
     assert cov["police-uk-street"]["missing_months"] == []
     assert cov["police-uk-street"]["share_without_location"] == pytest.approx(0.032, abs=0.001)
+
+
+def test_outcome_loads_say_how_many_crimes_they_update(loaded: Any) -> None:
+    _, first, _ = loaded
+    street_ids = {r["Crime ID"] for r in _csv_rows("street") if r["Crime ID"]}
+    expected = {}
+    for r in _csv_rows("outcomes"):
+        expected.setdefault(r["_file"], set())
+        if r["Crime ID"] in street_ids:
+            expected[r["_file"]].add(r["Crime ID"])
+    got = {r.file_name: r.rows_updated for r in first.results if r.feed == "police-uk-outcomes"}
+    assert got == {f: len(ids) for f, ids in expected.items()}
+    assert got["2024-01-cambridgeshire-outcomes.csv"] > 3000

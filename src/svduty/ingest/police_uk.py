@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -212,6 +213,8 @@ class PoliceUkLoader:
             self._compare(kind.name, rows, force, month, result)
         else:
             result.rows_loaded = rows.num_rows
+        if kind.name == "outcomes":
+            result.rows_updated = self._crimes_matched(rows)
         partition = {"force": force, "month": month}
         commit(
             self.con,
@@ -240,6 +243,16 @@ class PoliceUkLoader:
         cols["source_row"] = valid["_row"].combine_chunks()
         cols["load_seq"] = pa.array([load_seq] * n, pa.int64())
         return pa.table(cols)
+
+    def _crimes_matched(self, outcomes: pa.Table) -> int:
+        """How many loaded crimes this outcomes file gives a newer last outcome to."""
+        ids = pc.unique(outcomes["crime_id"].combine_chunks())
+        if not len(ids):
+            return 0
+        street = self.con.table("policeuk_street")
+        batch = ibis.memtable(pa.table({"outcome_crime_id": ids}))
+        matched = street.semi_join(batch, street.crime_id == batch.outcome_crime_id)
+        return int(matched.count().execute())
 
     def _compare(
         self, kind: str, rows: pa.Table, force: str, month: _dt.date, result: LoadResult
@@ -276,6 +289,11 @@ class PoliceUkLoader:
             )
 
 
+def _street_first(source: Source) -> int:
+    named = puk.parse_file_name(source.name)
+    return 0 if named is None or named[2] == "street" else 1
+
+
 def ingest_police_uk(
     con: Any,
     sources: Iterable[Source],
@@ -298,7 +316,8 @@ def ingest_police_uk(
     for error in refused:
         report.results.append(loader.refuse(error))
         log.info("refused %s", error)
-    for source in sources:
+    # street files first, so an outcomes file in the same run finds the crimes it updates
+    for source in sorted(sources, key=_street_first):
         result = loader.load(source)
         report.results.append(result)
         log.info(
