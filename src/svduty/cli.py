@@ -234,8 +234,8 @@ def status_cmd(
             ", ".join(f"{u['month']} ({u['rows']:,})" for u in c["unusual_months"]) or "none",
             f"{c['share_without_location']:.1%}" if "share_without_location" in c else "",
             "no reference data"
-            if "share_without_location" in c and outside is None
-            else (f"{outside:.2%}" if outside is not None else ""),
+            if "share_without_lsoa" in c and outside is None
+            else (f"{outside:.2%}" if outside is not None else "n/a"),
         )
     out.print(cov)
     if s["quarantine"]:
@@ -301,6 +301,7 @@ def quarantine_cmd(
         t.add_row(c["feed"], c["rule"], f"{c['entries']:,}", f"{c['files']:,}")
     out.print(t)
     e_table = Table("file", "row", "column", "rule", "message")
+    e_table.columns[0].overflow = "fold"
     for e in entries:
         e_table.add_row(
             escape(e["source"]), str(e["row"]), escape(e["column"]), e["rule"], escape(e["message"])

@@ -125,17 +125,12 @@ def coverage(con: Any) -> list[dict[str, Any]]:
                 "missing_months": missing,
                 "unusual_months": unusual_months(counts),
             }
+            agg = _rows(ft.aggregate(n=ft.count(), no_location=ft.longitude.isnull().sum()))[0]
+            n = max(int(agg["n"]), 1)
+            entry["share_without_location"] = round(int(agg["no_location"] or 0) / n, 4)
             if "lsoa_code" in ft.columns:
-                agg = _rows(
-                    ft.aggregate(
-                        n=ft.count(),
-                        no_location=(ft.longitude.isnull()).sum(),
-                        no_lsoa=(ft.lsoa_code.isnull()).sum(),
-                    )
-                )[0]
-                n = max(int(agg["n"]), 1)
-                entry["share_without_location"] = round(int(agg["no_location"] or 0) / n, 4)
-                entry["share_without_lsoa"] = round(int(agg["no_lsoa"] or 0) / n, 4)
+                no_lsoa = int(ft.lsoa_code.isnull().sum().execute() or 0)
+                entry["share_without_lsoa"] = round(no_lsoa / n, 4)
                 if has_reference:
                     coded = ft.filter(ft.lsoa_code.notnull())
                     outside = coded.anti_join(ref, coded.lsoa_code == ref.lsoa21_code).count()
