@@ -4,6 +4,7 @@ set -euo pipefail
 data_dir=$1
 shared=$2
 svduty=".venv/bin/svduty"
+export COLUMNS="${COLUMNS:-$(tput cols 2>/dev/null || echo 120)}"
 if [ ! -d "$shared/policeuk" ]; then
   cat <<MSG
 No public data folder at $shared.
