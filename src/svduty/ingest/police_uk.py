@@ -100,21 +100,14 @@ class PoliceUkLoader:
         try:
             return self._load(source)
         except FileRefused as e:
-            result = LoadResult(
-                source=source.display,
-                file_name=source.name,
-                feed="police-uk",
-                status="refused",
-                message=f"{e.message} [rule: {e.rule}]",
-            )
-            commit(self.con, [Replace("loads", {"load_seq": result.load_seq}, result.to_table())])
-            return result
+            return self.refuse(e, source.name)
 
-    def refuse(self, error: FileRefused) -> LoadResult:
-        """Record a file refused before it could be read (unsafe archive member, missing path)."""
+    def refuse(self, error: FileRefused, file_name: str | None = None) -> LoadResult:
+        """Record a refused file (also one refused before it could be read: an unsafe archive
+        member, a missing path)."""
         result = LoadResult(
             source=error.source,
-            file_name=error.source.rsplit("/", 1)[-1],
+            file_name=file_name or error.source.rsplit("/", 1)[-1],
             feed="police-uk",
             status="refused",
             message=f"{error.message} [rule: {error.rule}]",
