@@ -282,7 +282,7 @@ def quarantine_cmd(
         rows = quarantine_entries(con, feed, rule, None)
         with open(export, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
-            cols = ["feed", "force", "month", "source", "row", "column", "rule", "message", "raw"]
+            cols = ["feed", "org", "month", "source", "row", "column", "rule", "message", "raw"]
             w.writerow(cols)
             for r in rows:
                 w.writerow([_neutralise(r[c]) for c in cols])

@@ -41,6 +41,15 @@ class Settings(BaseSettings):
         default="2g", description="Memory for the Spark driver when Spark runs locally."
     )
 
+    key_dir: Path = Field(
+        default=Path.home() / ".config" / "svduty" / "keys",
+        description="Folder of the partnership's secret keys; never inside the data folder.",
+    )
+    key_file: Path | None = Field(
+        default=None,
+        description="The secret key file itself, if not <key_dir>/svduty-<data folder tag>.key.",
+    )
+
     @property
     def duckdb_path(self) -> Path:
         """The DuckDB warehouse file."""

@@ -6,6 +6,7 @@ import csv
 import datetime as _dt
 import io
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,7 +28,7 @@ class LoadResult:
     file_name: str
     feed: str
     status: str  # loaded | unchanged | refused
-    force: str | None = None
+    org: str | None = None
     month: _dt.date | None = None
     sha256: str = ""
     rows_read: int = 0
@@ -77,10 +78,11 @@ def quarantine_table(
     failures: Failures,
     bad: list[BadRecord],
     feed: str,
-    force: str | None,
+    org: str | None,
     month: _dt.date | None,
     source: str,
     load_seq: int,
+    seal: Callable[[str], str] = str,
 ) -> pa.Table:
     """Every refused row, one entry per (row, broken rule), with the raw record."""
     names = [c.name for c in contract.columns]
@@ -94,18 +96,18 @@ def quarantine_table(
         rows["message"] = [
             f"row {r}: {m}" for r, m in zip(rows["row"], ft["message"].to_pylist(), strict=True)
         ]
-        rows["raw"] = raw_lines(table, idx, names)
+        rows["raw"] = [seal(r) for r in raw_lines(table, idx, names)]
     for b in bad:
         rows["row"].append(b.row)
         rows["column"].append(b.column)
         rows["rule"].append(b.rule)
         rows["message"].append(b.message)
-        rows["raw"].append(b.raw)
+        rows["raw"].append(seal(b.raw))
     n = len(rows["row"])
     out = pa.table(
         {
             "feed": pa.array([feed] * n, pa.string()),
-            "force": pa.array([force] * n, pa.string()),
+            "org": pa.array([org] * n, pa.string()),
             "month": pa.array([month] * n, pa.date32()),
             "source": pa.array([source] * n, pa.string()),
             "row": pa.array(rows["row"], pa.int64()),
@@ -131,10 +133,10 @@ def current_loads(con: Any, feeds: list[str]) -> dict[tuple[str, str, _dt.date],
     """The SHA-256 of the file behind each partition now in the warehouse."""
     t = con.table("loads")
     t = t.filter(t.feed.isin(feeds), t.status == "loaded")
-    w = ibis.window(group_by=[t.feed, t.force, t.month], order_by=ibis.desc(t.load_seq))
+    w = ibis.window(group_by=[t.feed, t.org, t.month], order_by=ibis.desc(t.load_seq))
     latest = t.mutate(rn=ibis.row_number().over(w)).filter(ibis._.rn == 0)
-    df = latest.select("feed", "force", "month", "sha256").to_pyarrow().to_pylist()
-    return {(r["feed"], r["force"], _as_date(r["month"])): r["sha256"] for r in df}
+    df = latest.select("feed", "org", "month", "sha256").to_pyarrow().to_pylist()
+    return {(r["feed"], r["org"], _as_date(r["month"])): r["sha256"] for r in df}
 
 
 def _as_date(value: Any) -> _dt.date:

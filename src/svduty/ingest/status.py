@@ -45,7 +45,7 @@ def loads_by_month(con: Any) -> list[dict[str, Any]]:
     quarantined = {
         (r["feed"], _month(r["month"])): r["n"]
         for r in _rows(
-            q.select("feed", "force", "month", "row")
+            q.select("feed", "org", "month", "row")
             .distinct()
             .group_by(["feed", "month"])
             .aggregate(n=ibis._.count())

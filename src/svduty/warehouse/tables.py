@@ -89,7 +89,7 @@ TABLES: dict[str, TableDef] = {
             "quarantine",
             _s(
                 feed="string",
-                force="string",
+                org="string",
                 month="date",
                 source="string",
                 row="int64",
@@ -99,7 +99,7 @@ TABLES: dict[str, TableDef] = {
                 raw="string",
                 load_seq="int64",
             ),
-            ("feed", "force", "month"),
+            ("feed", "org", "month"),
             "rows refused by validation, with the file, row, column, rule and the raw record",
         ),
         TableDef(
@@ -107,7 +107,7 @@ TABLES: dict[str, TableDef] = {
             _s(
                 load_seq="int64",
                 feed="string",
-                force="string",
+                org="string",
                 month="date",
                 source="string",
                 file_name="string",

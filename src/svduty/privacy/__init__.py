@@ -1,0 +1,1 @@
+"""Privacy: keys kept outside the data folder, keyed pseudonyms, encryption at rest."""
