@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ TEST_DATA = Path(__file__).parent / "data"
 MALFORMED = TEST_DATA / "policeuk-malformed"
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+# Tests never touch the real key folder in the home directory.
+os.environ["SVDUTY_KEY_DIR"] = tempfile.mkdtemp(prefix="svduty-test-keys-")
 
 
 def needs_shared() -> pytest.MarkDecorator:

@@ -132,34 +132,19 @@ def reference_load(
     out.print(table)
 
 
-@ingest_app.command("police-uk")
-def ingest_police_uk_cmd(
-    paths: Annotated[
-        list[Path],
-        typer.Argument(help="police.uk CSV files, folders of them, or archives (.zip)."),
-    ],
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the load results as JSON.")
-    ] = False,
-) -> None:
-    """Load police.uk street, outcomes and stop-and-search files.
-
-    Each row is checked against the declared contract; invalid rows go to quarantine with file,
-    row, column, rule and message. Each file loads atomically, and loading the same file again
-    adds nothing. Exits 1 if any file was refused as a whole (the others are still loaded).
-    """
-    from svduty.ingest.police_uk import ingest_police_uk
+def _run_ingest(label: str, paths: list[Path], as_json: bool, load: Any) -> None:
+    """Find files, load them with ``load(con, sources, refused, progress)``, report."""
     from svduty.ingest.sources import find_sources
 
     con = _connect()
     sources, refused = find_sources(paths)
     with _progress() as progress:
-        task = progress.add_task("Loading police.uk files", total=len(sources))
+        task = progress.add_task(f"Loading {label} files", total=len(sources))
 
         def advance(_: Any) -> None:
             progress.advance(task)
 
-        report = ingest_police_uk(con, sources, refused, progress=advance)
+        report = load(con, sources, refused, advance)
     if as_json:
         _print_json({"results": [r.as_json() for r in report.results], **report.totals()})
     else:
@@ -196,6 +181,61 @@ def ingest_police_uk_cmd(
         raise typer.Exit(1)
 
 
+PathsArg = Annotated[
+    list[Path], typer.Argument(help="CSV files, folders of them, or archives (.zip).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the load results as JSON.")]
+
+
+@ingest_app.command("police-uk")
+def ingest_police_uk_cmd(paths: PathsArg, as_json: JsonOpt = False) -> None:
+    """Load police.uk street, outcomes and stop-and-search files.
+
+    Each row is checked against the declared contract; invalid rows go to quarantine with file,
+    row, column, rule and message. Each file loads atomically, and loading the same file again
+    adds nothing. Exits 1 if any file was refused as a whole (the others are still loaded).
+    """
+    from svduty.ingest.police_uk import ingest_police_uk
+
+    _run_ingest("police.uk", paths, as_json, ingest_police_uk)
+
+
+def _partner_command(name: str, description: str, org: str) -> Any:
+    def command(
+        paths: PathsArg,
+        sender: Annotated[
+            str, typer.Option("--org", help="The partner organisation sending the files.")
+        ] = org,
+        as_json: JsonOpt = False,
+    ) -> None:
+        from svduty.ingest.partners import ingest_feed
+
+        def load(con: Any, sources: Any, refused: Any, progress: Any) -> Any:
+            return ingest_feed(con, state.settings, name, sources, refused, sender, progress)
+
+        _run_ingest(name, paths, as_json, load)
+
+    command.__doc__ = (
+        f"Load {description} extracts ({name}-YYYY-MM.csv, one a month).\n\n"
+        "Rows are checked against the feed's contract (docs/contracts.md) and invalid ones\n"
+        "quarantined. Direct identifiers never reach the warehouse: they are sealed in the\n"
+        "linkage store, and the warehouse keeps keyed pseudonyms and the age at the event."
+    )
+    return command
+
+
+def _register_partner_commands() -> None:
+    from svduty.datasets.partners import FEEDS
+
+    for feed in FEEDS.values():
+        ingest_app.command(feed.name)(
+            _partner_command(feed.name, feed.contract.description, feed.org)
+        )
+
+
+_register_partner_commands()
+
+
 @app.command("status")
 def status_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -216,7 +256,7 @@ def status_cmd(
     out.print(table)
     cov = Table(
         "feed",
-        "force",
+        "sender",
         "months",
         "missing",
         "unusual",
@@ -228,7 +268,7 @@ def status_cmd(
         outside = c.get("share_outside_reference_area")
         cov.add_row(
             c["feed"],
-            c["force"],
+            c["org"],
             f"{c['first_month']} to {c['last_month']}",
             ", ".join(c["missing_months"]) or "none",
             ", ".join(f"{u['month']} ({u['rows']:,})" for u in c["unusual_months"]) or "none",

@@ -16,13 +16,13 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
-ColumnType = Literal["string", "float", "int", "date", "timestamp", "bool"]
+ColumnType = Literal["string", "float", "int", "date", "datetime", "timestamp", "bool"]
 
 # Text that a spreadsheet would run as a formula (CWE-1236); numeric columns are checked by type.
 FORMULA_PATTERN = r"^[=+\-@\t\r]"
 FLOAT_PATTERN = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 INT_PATTERN = r"^[+-]?[0-9]+$"
-BOOL_VALUES = {"True": True, "False": False, "true": True, "false": False}
+BOOL_VALUES = {"True": True, "False": False, "true": True, "false": False, "Y": True, "N": False}
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,11 @@ class Column:
         minimum / maximum: bounds for a numeric value (rule ``range``).
         max_length: the longest value accepted (rule ``field-length``).
         text: free text, checked for spreadsheet-formula payloads (rule ``formula``).
+        format: for ``date`` and ``datetime`` (local time, no zone), the strftime format the
+            agency exports (``%d/%m/%Y``...); ISO 8601 when not given.
+        check: ``(rule, function)``: a further check, the function true where a value fails.
+        identifier: a direct identifier of a person (name, date of birth, NHS number...): split
+            off to the encrypted linkage store at ingestion, never stored in the warehouse.
         description: what the column holds, for the docs.
     """
 
@@ -52,6 +57,9 @@ class Column:
     maximum: float | None = None
     max_length: int = 1000
     text: bool = False
+    format: str | None = None
+    check: tuple[str, Callable[[pa.Array], pa.Array]] | None = None
+    identifier: bool = False
     description: str = ""
 
 
@@ -147,14 +155,26 @@ def _parses(text: str, kind: str) -> bool:
         if kind == "date":
             _dt.date.fromisoformat(text)
             return True
+        if kind == "datetime":
+            return _dt.datetime.fromisoformat(text).tzinfo is None
         return _dt.datetime.fromisoformat(text).tzinfo is not None
     except ValueError:
         return False
 
 
+def _strptime(values: pa.Array, fmt: str) -> pa.Array:
+    """Parse with ``fmt``; null where the text is not exactly a valid date in that format (the
+    round trip catches what a lenient parser would roll over, such as 30 February)."""
+    parsed = pc.strptime(values, format=fmt, unit="s", error_is_null=True)
+    same = pc.equal(pc.strftime(parsed, format=fmt), values)
+    return pc.if_else(pc.fill_null(same, False), parsed, pa.scalar(None, parsed.type))
+
+
 def unparseable(values: pa.Array, checked: pa.Array, kind: str) -> pa.Array:
-    """True where a checked value is not a date (or a timestamp with its UTC offset)."""
-    target = pa.date32() if kind == "date" else pa.timestamp("us", "UTC")
+    """True where a checked value is not an ISO date, local date-time, or timestamp with offset."""
+    target = {"date": pa.date32(), "datetime": pa.timestamp("us")}.get(
+        kind, pa.timestamp("us", "UTC")
+    )
     try:
         pc.cast(pc.if_else(checked, values, pa.scalar(None, pa.string())), target)
         return pa.array([False] * len(values))
@@ -217,12 +237,20 @@ def validate(table: pa.Table, contract: Contract, context: dict[str, Any]) -> Fa
                     "range",
                     f"{where} is outside {col.minimum} to {col.maximum}",
                 )
-        if col.type in ("timestamp", "date"):
+        if col.type in ("date", "datetime") and col.format:
+            parsed = _strptime(values, col.format)
+            bad = pc.and_(checked, pc.is_null(parsed))
+            failures.add(bad, col.header, "type", f"{where} is not a {col.type} as {col.format}")
+        elif col.type in ("timestamp", "date", "datetime"):
             bad = unparseable(values, checked, col.type)
             failures.add(bad, col.header, "type", f"{where} is not a valid ISO 8601 {col.type}")
+        if col.check is not None:
+            rule, fails = col.check
+            bad = pc.and_(checked, pc.fill_null(fails(values), True))
+            failures.add(bad, col.header, rule, f"{where} fails its {rule} check")
         if col.type == "bool":
             bad = pc.and_(checked, pc.invert(pc.is_in(values, pa.array(list(BOOL_VALUES)))))
-            failures.add(bad, col.header, "type", f"{where} is not True or False")
+            failures.add(bad, col.header, "type", f"{where} is not True/False or Y/N")
         if col.pattern is not None:
             bad = pc.and_(checked, pc.invert(pc.match_substring_regex(values, col.pattern)))
             failures.add(bad, col.header, "format", f"{where} does not match {col.pattern}")
@@ -258,9 +286,18 @@ def convert(table: pa.Table, columns: Sequence[Column]) -> dict[str, pa.Array]:
         elif col.type == "int":
             out[col.name] = pc.cast(nulled, pa.int64())
         elif col.type == "bool":
-            out[col.name] = pc.equal(pc.utf8_lower(nulled), "true")
+            truthy = pa.array([k for k, v in BOOL_VALUES.items() if v])
+            out[col.name] = pc.if_else(
+                pc.is_null(nulled), pa.scalar(None, pa.bool_()), pc.is_in(nulled, truthy)
+            )
+        elif col.type in ("date", "datetime") and col.format:
+            parsed = _strptime(nulled, col.format)
+            kind = pa.date32() if col.type == "date" else pa.timestamp("us")
+            out[col.name] = pc.cast(parsed, kind)
         elif col.type == "date":
             out[col.name] = pc.cast(nulled, pa.date32())
+        elif col.type == "datetime":
+            out[col.name] = pc.cast(nulled, pa.timestamp("us"))
         elif col.type == "timestamp":
             out[col.name] = pc.cast(nulled, pa.timestamp("us", tz="UTC"))
         else:  # pragma: no cover - the Literal type forbids it

@@ -7,6 +7,7 @@ drifts from the contracts.
 from __future__ import annotations
 
 from svduty.datasets.contract import Column, Contract
+from svduty.datasets.partners import FEEDS
 from svduty.datasets.police_uk import KINDS
 
 ROW_RULES = {
@@ -17,6 +18,7 @@ ROW_RULES = {
     "allowed-value": "a value outside the declared list",
     "field-length": "a value longer than the declared maximum",
     "formula": "free text starting with =, +, -, @ or a control character (spreadsheet formula)",
+    "check-digit": "an NHS number whose modulus 11 check digit is wrong",
     "field-count": "a row with more or fewer fields than the header",
     "encoding": "a row that is not valid UTF-8",
     "csv-syntax": "a row that is not valid CSV (an unclosed quote); the lines after it are re-read",
@@ -29,6 +31,7 @@ FILE_RULES = {
     "header": "the header is not exactly the declared one (missing, extra, reordered or "
     "differently separated columns)",
     "file-name": "a file not named as police.uk names them whose rows do not say its month",
+    "wrong-feed": "a partner file given as another feed (its header is that feed's)",
     "unknown-kind": "neither the file name nor the header says which feed the file is",
     "unsafe-path": "an archive member whose path leaves its folder (absolute, or with '..')",
     "too-large": "a file or archive member over 1 GiB",
@@ -38,11 +41,13 @@ FILE_RULES = {
 
 
 def _checks(c: Column) -> str:
-    parts = []
+    parts = ["**identifier**"] if c.identifier else []
     if c.required:
         parts.append("required")
     if c.type != "string":
-        parts.append(c.type)
+        parts.append(f"{c.type} ({c.format})" if c.format else c.type)
+    if c.check:
+        parts.append(f"{c.check[0]} check")
     if c.minimum is not None or c.maximum is not None:
         parts.append(f"{c.minimum} to {c.maximum}")
     if c.pattern:
@@ -97,6 +102,18 @@ def render() -> str:
     ]
     for kind in KINDS.values():
         lines += _contract(kind.contract)
+    lines += [
+        "# Partner feeds",
+        "",
+        "One file a month per feed, named `<feed>-YYYY-MM.csv`, loaded with",
+        "`svduty ingest <feed> PATH... [--org ORG]`. Columns marked **identifier** are split off",
+        "at ingestion, sealed in the linkage store and never stored in the warehouse; the record",
+        "and person references are kept only as keyed pseudonyms (`record_key`, `person_key`),",
+        "with the age at the event computed from the date of birth before it is dropped.",
+        "",
+    ]
+    for feed in FEEDS.values():
+        lines += _contract(feed.contract)
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -13,9 +13,13 @@ from typing import Any
 
 import ibis
 
+from svduty.datasets.partners import FEEDS as PARTNER_FEEDS
 from svduty.datasets.police_uk import KINDS
 
-FEED_TABLES = {k.contract.feed: k.table for k in KINDS.values()}
+# feed -> (table, the column naming who sent it: the force for police.uk, the partner otherwise)
+FEED_TABLES = {k.contract.feed: (k.table, "force") for k in KINDS.values()} | {
+    f.name: (f.table, "org") for f in PARTNER_FEEDS.values()
+}
 # Iglewicz & Hoaglin's modified z-score: |0.6745 (x - median) / MAD| > 3.5 flags an outlier.
 OUTLIER_Z = 3.5
 MIN_RELATIVE_DEPARTURE = 0.2
@@ -53,9 +57,9 @@ def loads_by_month(con: Any) -> list[dict[str, Any]]:
         if r["month"] is not None
     }
     out = []
-    for feed, table in FEED_TABLES.items():
+    for feed, (table, sender) in FEED_TABLES.items():
         t = con.table(table)
-        counts = _rows(t.group_by("month").aggregate(rows=t.count(), forces=t.force.nunique()))
+        counts = _rows(t.group_by("month").aggregate(rows=t.count(), forces=t[sender].nunique()))
         for r in counts:
             month = _month(r["month"])
             out.append(
@@ -103,11 +107,11 @@ def coverage(con: Any) -> list[dict[str, Any]]:
     ref = con.table("ref_lsoa")
     has_reference = bool(ref.count().execute())
     out = []
-    for feed, table in FEED_TABLES.items():
+    for feed, (table, sender) in FEED_TABLES.items():
         t = con.table(table)
-        for force_row in _rows(t.select("force").distinct()):
-            force = force_row["force"]
-            ft = t.filter(t.force == force)
+        for force_row in _rows(t.select(sender).distinct()):
+            force = force_row[sender]
+            ft = t.filter(t[sender] == force)
             counts = {
                 _month(r["month"]): int(r["n"])
                 for r in _rows(ft.group_by("month").aggregate(n=ft.count()))
@@ -118,16 +122,17 @@ def coverage(con: Any) -> list[dict[str, Any]]:
             missing = [_month(m) for m in _months_between(first, last) if _month(m) not in counts]
             entry: dict[str, Any] = {
                 "feed": feed,
-                "force": force,
+                "org": force,
                 "first_month": months[0],
                 "last_month": months[-1],
                 "rows": sum(counts.values()),
                 "missing_months": missing,
                 "unusual_months": unusual_months(counts),
             }
-            agg = _rows(ft.aggregate(n=ft.count(), no_location=ft.longitude.isnull().sum()))[0]
-            n = max(int(agg["n"]), 1)
-            entry["share_without_location"] = round(int(agg["no_location"] or 0) / n, 4)
+            n = max(sum(counts.values()), 1)
+            if "longitude" in ft.columns:
+                no_location = int(ft.longitude.isnull().sum().execute() or 0)
+                entry["share_without_location"] = round(no_location / n, 4)
             if "lsoa_code" in ft.columns:
                 no_lsoa = int(ft.lsoa_code.isnull().sum().execute() or 0)
                 entry["share_without_lsoa"] = round(no_lsoa / n, 4)
@@ -139,6 +144,8 @@ def coverage(con: Any) -> list[dict[str, Any]]:
                     entry["share_outside_reference_area"] = round(n_out / n, 4)
                 else:
                     entry["rows_outside_reference_area"] = None
+            if sender == "force":
+                entry["force"] = force
             out.append(entry)
     return out
 

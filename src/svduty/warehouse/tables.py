@@ -8,6 +8,7 @@ a folder of Parquet files; on DuckDB it is the rows matching the partition colum
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -186,3 +187,37 @@ TABLES: dict[str, TableDef] = {
         ),
     )
 }
+
+
+_IBIS_TYPES = {
+    "string": "string",
+    "float": "float64",
+    "int": "int64",
+    "bool": "boolean",
+    "date": "date",
+    "datetime": "timestamp",
+    "timestamp": "timestamp('UTC')",
+}
+
+
+def partner_table(feed: Any) -> TableDef:
+    """The warehouse table of a partner feed: the columns it keeps (never an identifier), keyed
+    pseudonyms of its record and person references, the age at the event, and provenance."""
+    cols: dict[str, str] = {c.name: _IBIS_TYPES[c.type] for c in feed.kept}
+    cols["record_key"] = "string"
+    cols["person_key"] = "string"
+    if feed.dob:
+        cols["age_at_event"] = "int64"
+        cols.setdefault("age_band", "string")
+    cols.update(org="string", month="date", source_row="int64", load_seq="int64")
+    return TableDef(feed.table, ibis.schema(cols), ("org", "month"), feed.contract.description)
+
+
+def _register_partner_feeds() -> None:
+    from svduty.datasets.partners import FEEDS
+
+    for feed in FEEDS.values():
+        TABLES[feed.table] = partner_table(feed)
+
+
+_register_partner_feeds()
