@@ -236,6 +236,56 @@ def _register_partner_commands() -> None:
 _register_partner_commands()
 
 
+@app.command("synth")
+def synth_cmd(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the partnership into.")],
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same files.")] = 1,
+    years: Annotated[int, typer.Option(min=1, max=10, help="Years of data from 2024-01.")] = 2,
+    scale: Annotated[
+        float, typer.Option(min=0.01, max=100.0, help="Multiplies every volume.")
+    ] = 1.0,
+) -> None:
+    """Write a synthetic partnership: reference files, one file a month per partner feed in
+    each agency's export format, and truth/ (the true person behind every record, the planted
+    effects). The names, dates of birth and NHS numbers in it are made up."""
+    from svduty.synth import generate
+
+    with err.status("Generating..."):
+        summary = generate(out_dir, seed=seed, years=years, scale=scale)
+    out.print(f"Synthetic partnership written to {escape(str(out_dir))}")
+    _print_json(summary)
+
+
+@app.command("demo")
+def demo_cmd(
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic partnership.")] = 1,
+    years: Annotated[int, typer.Option(min=1, max=10, help="Years of data from 2024-01.")] = 2,
+    scale: Annotated[
+        float, typer.Option(min=0.01, max=100.0, help="Multiplies every volume.")
+    ] = 1.0,
+) -> None:
+    """Generate the synthetic partnership and load it, feed by feed, into the data folder.
+
+    The generated files (made-up identifiers) stay outside the data folder and are deleted
+    after loading; the data folder keeps the warehouse, the sealed linkage store and demo.json.
+    """
+    from svduty.demo import run_demo
+
+    con = _connect()
+    with err.status("Demo partnership...") as status:
+        record = run_demo(
+            con, state.settings, seed, years, scale, step=lambda s: status.update(escape(s))
+        )
+    table = Table("feed", "read", "loaded", "quarantined", title="Demo partnership loaded")
+    for name, t in record["feeds"].items():
+        table.add_row(
+            name, f"{t['rows_read']:,}", f"{t['rows_loaded']:,}", f"{t['rows_quarantined']:,}"
+        )
+    out.print(table)
+    if record["refused"]:
+        raise SvdutyError(f"{record['refused']} demo file(s) were refused: see svduty status")
+
+
 @app.command("status")
 def status_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,

@@ -68,3 +68,26 @@ def test_quarantine_is_identical_on_both_engines(tmp_path: Path) -> None:
         results[engine] = sorted(tuple(sorted(r.items())) for r in q)
     assert results["duckdb"] == results["spark"]
     assert len(results["duckdb"]) == 8
+
+
+def test_partner_feeds_load_identically_on_both_engines(tmp_path: Path) -> None:
+    from svduty.datasets.partners import FEEDS
+    from svduty.ingest.partners import ingest_feed
+    from tests.ingest.test_partner_feeds import write_feed
+
+    tables = {}
+    for engine in ("duckdb", "spark"):
+        settings = Settings(data_dir=tmp_path / engine, engine=engine, key_file=tmp_path / "k")
+        con = connect(settings)
+        for feed in FEEDS:
+            path = write_feed(tmp_path / "files" / f"{feed}-2024-01.csv", feed)
+            ingest_feed(con, settings, feed, *find_sources([path]))
+        tables[engine] = {
+            f.table: sorted(
+                tuple(sorted(r.items()))
+                for r in con.table(f.table).drop("load_seq").to_pyarrow().to_pylist()
+            )
+            for f in FEEDS.values()
+        }
+    assert tables["duckdb"] == tables["spark"]
+    assert all(len(rows) == 3 for rows in tables["duckdb"].values())
