@@ -4,10 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DATA_DIR ?= svduty-data
+REAL_DIR ?= svduty-real
 SHARED ?= ../shared/data
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test bench lint format setup system-deps clean
+.PHONY: run real test bench lint format setup clean
 
 # Create .venv and install svduty with every pinned dependency (again only if pyproject changed).
 $(STAMP): pyproject.toml
@@ -21,9 +22,13 @@ $(STAMP): pyproject.toml
 # Set up the environment only.
 setup: $(STAMP)
 
-# Run the main job: load the reference data and police.uk files, then show what is loaded.
+# Run the main job: generate and load the demo partnership, then show what is loaded.
 run: $(STAMP)
-	@bash scripts/run-demo.sh "$(DATA_DIR)" "$(SHARED)"
+	@bash scripts/run-demo.sh "$(DATA_DIR)"
+
+# Load the real public data in ../shared/data (read in place) into a folder of its own.
+real: $(STAMP)
+	@bash scripts/run-real.sh "$(REAL_DIR)" "$(SHARED)"
 
 # Run the test suite (DuckDB, Spark local, real files from ../shared when present).
 test: $(STAMP)
@@ -32,6 +37,7 @@ test: $(STAMP)
 # Run the benchmarks; they print figures and ratios against a baseline measured in the same run.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/synth.py
 
 # Check style and common mistakes.
 lint: $(STAMP)
@@ -45,4 +51,4 @@ format: $(STAMP)
 
 # Remove the environment and the default data folder.
 clean:
-	rm -rf $(VENV) $(DATA_DIR) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DATA_DIR) $(REAL_DIR) .pytest_cache .ruff_cache

@@ -1,26 +1,19 @@
 #!/usr/bin/env bash
-# The main job: load the reference data and the police.uk files, then print `svduty status`.
+# The main job: generate and load the demo partnership, then show what is loaded.
 set -euo pipefail
 data_dir=$1
-shared=$2
 svduty=".venv/bin/svduty"
 export COLUMNS="${COLUMNS:-$(tput cols 2>/dev/null || echo 120)}"
-if [ ! -d "$shared/policeuk" ]; then
-  cat <<MSG
-No public data folder at $shared.
-svduty loads reference data and police.uk files laid out as they are published:
-  $svduty --data-dir $data_dir reference load DIR        (DIR/geography, lookups, population, imd)
-  $svduty --data-dir $data_dir ingest police-uk PATH...  (police.uk CSVs, folders or archive .zip)
-  $svduty --data-dir $data_dir status
-Run 'make run SHARED=DIR' to use another folder.
-MSG
-  exit 0
-fi
-echo "== Loading reference data from $shared"
-$svduty --data-dir "$data_dir" reference load "$shared"
-echo "== Loading police.uk files from $shared/policeuk"
-$svduty --data-dir "$data_dir" ingest police-uk "$shared/policeuk" | tail -n 4
+echo "== The demo partnership: a synthetic county, generated and loaded feed by feed"
+$svduty --data-dir "$data_dir" demo --seed 1
 echo "== svduty status"
 $svduty --data-dir "$data_dir" status
-echo
-echo "The warehouse is $data_dir/warehouse.duckdb. Try: $svduty --data-dir $data_dir quarantine"
+cat <<MSG
+
+Where to look:
+  the warehouse        $data_dir/warehouse.duckdb (svduty --data-dir $data_dir status --json)
+  quarantined rows     svduty --data-dir $data_dir quarantine
+  what was planted     $data_dir/demo.json
+  the sealed identifiers (linkage store) $data_dir/linkage/; keys are kept outside, in ~/.config/svduty/keys
+  real public data     make real (loads ../shared/data into svduty-real)
+MSG

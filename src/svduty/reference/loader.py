@@ -344,7 +344,7 @@ def load_reference(con: Any, root: Path) -> list[LoadResult]:
                     f"{root / spec.folder}: no file matching {' or '.join(spec.patterns)}; "
                     f"expected {spec.description}"
                 )
-            log.warning("no %s file (%s) under %s: skipped", spec.key, spec.patterns[0], root)
+            log.info("no %s file (%s) under %s: skipped", spec.key, spec.patterns[0], root)
             continue
         files[spec.key] = path
     specs = {s.key: s for s in REFERENCE_FILES}
