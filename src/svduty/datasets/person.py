@@ -84,6 +84,12 @@ def home_lsoa(header: str = "Home LSOA") -> Column:
     return Column(header, "home_lsoa", pattern=LSOA)
 
 
+def identity(dob_format: str | None) -> tuple[Column, ...]:
+    """The columns every person-level feed carries, in the order agencies export them: name,
+    date of birth (in the agency's format), sex, postcode and LSOA of residence."""
+    return (forename(), surname(), date_of_birth(dob_format), sex(), postcode(), home_lsoa())
+
+
 def age_band(age: int | None) -> str | None:
     """The age band of an age in years.
 

@@ -28,12 +28,7 @@ FEED = Feed(
         columns=(
             Column("Record ID", "record_id", required=True, pattern=r"^[A-Z0-9]{4,20}$"),
             Column("UPN", "upn", required=True, pattern=person.UPN, identifier=True),
-            person.forename(),
-            person.surname(),
-            person.date_of_birth(DAY),
-            person.sex(),
-            person.postcode(),
-            person.home_lsoa(),
+            *person.identity(DAY),
             Column("School URN", "school_urn", required=True, pattern=r"^[0-9]{6}$"),
             Column("Exclusion Date", "exclusion_date", "date", required=True, format=DAY),
             Column(

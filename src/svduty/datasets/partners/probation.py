@@ -14,12 +14,7 @@ FEED = Feed(
         columns=(
             Column("Case Reference", "case_ref", required=True, pattern=r"^[A-Z0-9]{4,20}$"),
             Column("CRN", "crn", required=True, pattern=r"^[A-Z][0-9]{6}$"),
-            person.forename(),
-            person.surname(),
-            person.date_of_birth(None),
-            person.sex(),
-            person.postcode(),
-            person.home_lsoa(),
+            *person.identity(None),
             person.pnc_id(),
             Column(
                 "Index Offence Code",

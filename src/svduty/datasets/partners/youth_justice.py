@@ -25,12 +25,7 @@ FEED = Feed(
         columns=(
             Column("Case ID", "case_id", required=True, pattern=r"^[A-Z0-9]{4,20}$"),
             Column("Child ID", "child_id", required=True, pattern=r"^[A-Z0-9]{4,20}$"),
-            person.forename(),
-            person.surname(),
-            person.date_of_birth(DAY),
-            person.sex(),
-            person.postcode(),
-            person.home_lsoa(),
+            *person.identity(DAY),
             person.pnc_id(),
             Column(
                 "Offence Code",
