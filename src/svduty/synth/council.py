@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from svduty.synth.categorical import pick
-from svduty.synth.people import SEX_TEXT, YOUTH, Persons, Pool, age_at, choose, random_ids
+from svduty.synth.people import YOUTH, Persons, Pool, age_at, choose, random_ids
 from svduty.synth.place import Place
-from svduty.synth.recording import View
+from svduty.synth.recording import View, identity_columns
 from svduty.synth.timing import Window, format_times, sample_days, school_day, school_days_per_month
 from svduty.synth.writer import FeedRows
 
@@ -234,12 +234,7 @@ def education_feed(
     cols = {
         "record_id": random_ids(rng, n, "EX", 8),
         "upn": upn_of[p],
-        "forename": view.forename[p],
-        "surname": view.surname[p],
-        "date_of_birth": format_times(view.dob[p], "%d/%m/%Y", "date"),
-        "sex": SEX_TEXT[persons.sex[p]],
-        "postcode": view.postcode[p],
-        "home_lsoa": place.code[view.home[p]],
+        **identity_columns(view, persons, place, p, "%d/%m/%Y"),
         "school_urn": [str(u) for u in urn.tolist()],
         "exclusion_date": format_times(ev.day, "%d/%m/%Y", "date"),
         "exclusion_type": kind,
@@ -284,12 +279,7 @@ def social_care_feed(
         "episode_id": random_ids(rng, n, "SE", 8),
         "child_id": child_id[p],
         "nhs_number": view.nhs[p],
-        "forename": view.forename[p],
-        "surname": view.surname[p],
-        "date_of_birth": format_times(view.dob[p], "%d/%m/%Y", "date"),
-        "sex": SEX_TEXT[persons.sex[p]],
-        "postcode": view.postcode[p],
-        "home_lsoa": place.code[view.home[p]],
+        **identity_columns(view, persons, place, p, "%d/%m/%Y"),
         "episode_start": format_times(ev.day, "%d/%m/%Y", "date"),
         "episode_end": format_times(end, "%d/%m/%Y", "date"),
         "episode_type": kind,

@@ -20,7 +20,7 @@ from svduty.synth.names import LOCATION_TEXT, METHOD_OTHER_TEXT
 from svduty.synth.people import ADULT, SEX_TEXT, YOUTH, Persons, Pool, age_at, choose, random_ids
 from svduty.synth.place import TOWNS, Place
 from svduty.synth.police import VICTIM, Involvement
-from svduty.synth.recording import View
+from svduty.synth.recording import View, identity_columns
 from svduty.synth.timing import Window, format_times, sample_times, school_day, seasonality
 from svduty.synth.writer import FeedRows
 
@@ -192,13 +192,8 @@ def istv_feed(
         "location_type": place_type,
         "location_description": np.where(described, text, ""),
         "age_band": age_bands(age),
-        "sex": SEX_TEXT[persons.sex[p]],
         "nhs_number": view.nhs[p],
-        "forename": view.forename[p],
-        "surname": view.surname[p],
-        "date_of_birth": format_times(view.dob[p], "%Y-%m-%d", "date"),
-        "postcode": view.postcode[p],
-        "home_lsoa": place.code[view.home[p]],
+        **identity_columns(view, persons, place, p, "%Y-%m-%d"),
     }
     crime = att.crime[keep]
     refs = np.where(crime >= 0, crimes.ref[np.maximum(crime, 0)], "")

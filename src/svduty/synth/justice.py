@@ -14,10 +14,10 @@ import numpy as np
 
 from svduty.synth.categorical import pick
 from svduty.synth.crime import Crimes, offence
-from svduty.synth.people import ADULT, SEX_TEXT, Persons, age_at, random_ids
+from svduty.synth.people import ADULT, Persons, age_at, random_ids
 from svduty.synth.place import Place
 from svduty.synth.police import SUSPECT, Involvement
-from svduty.synth.recording import View
+from svduty.synth.recording import View, identity_columns
 from svduty.synth.timing import Window, format_times
 from svduty.synth.writer import FeedRows
 
@@ -219,12 +219,7 @@ def youth_justice_feed(
     cols = {
         "case_id": random_ids(rng, n, "YC", 7),
         "child_id": child_id[p],
-        "forename": view.forename[p],
-        "surname": view.surname[p],
-        "date_of_birth": format_times(view.dob[p], "%d/%m/%Y", "date"),
-        "sex": SEX_TEXT[persons.sex[p]],
-        "postcode": view.postcode[p],
-        "home_lsoa": place.code[view.home[p]],
+        **identity_columns(view, persons, place, p, "%d/%m/%Y"),
         "pnc_id": np.where(rng.random(n) < 0.9, persons.pnc[p], ""),
         "ho_code": cases.code,
         "offence": offence(cases.code),
@@ -254,12 +249,7 @@ def probation_feed(
     cols = {
         "case_ref": random_ids(rng, n, "PR", 8),
         "crn": crn[p],
-        "forename": view.forename[p],
-        "surname": view.surname[p],
-        "date_of_birth": format_times(view.dob[p], None, "date"),
-        "sex": SEX_TEXT[persons.sex[p]],
-        "postcode": view.postcode[p],
-        "home_lsoa": place.code[view.home[p]],
+        **identity_columns(view, persons, place, p, None),
         "pnc_id": np.where(rng.random(n) < 0.98, persons.pnc[p], ""),
         "ho_code": cases.code,
         "offence": offence(cases.code),

@@ -16,9 +16,9 @@ import numpy as np
 
 from svduty.synth.crime import ADULT, CHILD, GROUPS, YOUNG_ADULT, Crimes, offence
 from svduty.synth.people import ADULT as ADULT_POOL
-from svduty.synth.people import FEMALE, MALE, SEX_TEXT, YOUTH, Persons, Pool, age_at, choose
+from svduty.synth.people import FEMALE, MALE, YOUTH, Persons, Pool, age_at, choose
 from svduty.synth.place import Place
-from svduty.synth.recording import View
+from svduty.synth.recording import View, identity_columns
 from svduty.synth.timing import START, format_times
 from svduty.synth.writer import FeedRows
 
@@ -268,12 +268,7 @@ def police_feed(
         "exploitation": yn[crimes.county_lines[c].astype(np.int64)],
         "role": ROLE_TEXT[inv.role],
         "person_urn": urn[p],
-        "forename": view.forename[p],
-        "surname": view.surname[p],
-        "date_of_birth": format_times(view.dob[p], "%d/%m/%Y", "date"),
-        "sex": SEX_TEXT[persons.sex[p]],
-        "postcode": view.postcode[p],
-        "home_lsoa": place.code[view.home[p]],
+        **identity_columns(view, persons, place, p, "%d/%m/%Y"),
         "pnc_id": np.where(suspect, persons.pnc[p], ""),
     }
     return FeedRows("police-crime", cols, crimes.month[c], crimes.time[c], p)

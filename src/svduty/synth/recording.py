@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from svduty.synth.names import NICKNAMES
-from svduty.synth.people import Persons
+from svduty.synth.people import SEX_TEXT, Persons
 from svduty.synth.place import Place
-from svduty.synth.timing import month_day
+from svduty.synth.timing import format_times, month_day
 
 # Per agency, per person. The NHS number goes missing only where the agency records it at all;
 # the rates for the emergency department (ISTV) and social care are set per feed.
@@ -155,3 +155,18 @@ def agency_view(
         "missing_nhs_number": no_nhs,
     }
     return View(forename, surname, dob, postcode, home, nhs, errors)
+
+
+def identity_columns(
+    view: View, persons: Persons, place: Place, p: np.ndarray, dob_format: str | None
+) -> dict[str, object]:
+    """The identity columns of a person-level feed for the people ``p``, as this agency recorded
+    them (its typos, nicknames and old addresses), the date of birth in the agency's format."""
+    return {
+        "forename": view.forename[p],
+        "surname": view.surname[p],
+        "date_of_birth": format_times(view.dob[p], dob_format, "date"),
+        "sex": SEX_TEXT[persons.sex[p]],
+        "postcode": view.postcode[p],
+        "home_lsoa": place.code[view.home[p]],
+    }
