@@ -236,14 +236,17 @@ def _register_partner_commands() -> None:
 _register_partner_commands()
 
 
+SeedOpt = Annotated[int, typer.Option(help="Random seed: the same seed, the same partnership.")]
+YearsOpt = Annotated[int, typer.Option(min=1, max=10, help="Years of data from 2024-01.")]
+ScaleOpt = Annotated[float, typer.Option(min=0.01, max=100.0, help="Multiplies every volume.")]
+
+
 @app.command("synth")
 def synth_cmd(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the partnership into.")],
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same files.")] = 1,
-    years: Annotated[int, typer.Option(min=1, max=10, help="Years of data from 2024-01.")] = 2,
-    scale: Annotated[
-        float, typer.Option(min=0.01, max=100.0, help="Multiplies every volume.")
-    ] = 1.0,
+    seed: SeedOpt = 1,
+    years: YearsOpt = 2,
+    scale: ScaleOpt = 1.0,
 ) -> None:
     """Write a synthetic partnership: reference files, one file a month per partner feed in
     each agency's export format, and truth/ (the true person behind every record, the planted
@@ -258,11 +261,9 @@ def synth_cmd(
 
 @app.command("demo")
 def demo_cmd(
-    seed: Annotated[int, typer.Option(help="Random seed of the synthetic partnership.")] = 1,
-    years: Annotated[int, typer.Option(min=1, max=10, help="Years of data from 2024-01.")] = 2,
-    scale: Annotated[
-        float, typer.Option(min=0.01, max=100.0, help="Multiplies every volume.")
-    ] = 1.0,
+    seed: SeedOpt = 1,
+    years: YearsOpt = 2,
+    scale: ScaleOpt = 1.0,
 ) -> None:
     """Generate the synthetic partnership and load it, feed by feed, into the data folder.
 
