@@ -287,6 +287,37 @@ def demo_cmd(
         raise SvdutyError(f"{record['refused']} demo file(s) were refused: see svduty status")
 
 
+@app.command("kinds")
+def kinds_cmd(
+    definition: Annotated[
+        Path | None,
+        typer.Option(help="A local definition of serious violence (TOML); default: svduty's."),
+    ] = None,
+    by_month: Annotated[bool, typer.Option("--by-month", help="One row per month too.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Serious violence by kind and source, under a local definition (docs/definition.md).
+
+    Kinds overlap (a knife robbery is both), so the `all` row counts distinct records.
+    """
+    from svduty.analysis.definition import load_definition
+    from svduty.analysis.kinds import counts_by_kind
+
+    spec = load_definition(definition)
+    rows = counts_by_kind(_connect(), spec, by=("month",) if by_month else ())
+    if as_json:
+        _print_json({"definition_version": spec.version, "counts": rows})
+        return
+    table = Table(
+        "source", *(["month"] if by_month else []), "kind", "count",
+        title=f"Serious violence by kind ({escape(spec.name)}, version {escape(spec.version)})",
+    )  # fmt: skip
+    for r in rows:
+        month = [str(r["month"])[:7]] if by_month else []
+        table.add_row(r["source"], *month, r["kind"], f"{r['count']:,}")
+    out.print(table)
+
+
 @app.command("status")
 def status_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,

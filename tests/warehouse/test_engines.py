@@ -55,6 +55,14 @@ def test_real_data_gives_identical_results_on_both_engines(
 
     assert outcomes(duck) == outcomes(spark)
 
+    from svduty.analysis.definition import load_definition
+    from svduty.analysis.kinds import counts_by_kind
+
+    definition = load_definition()
+    by_kind = counts_by_kind(duck, definition, by=("month", "lsoa"))
+    assert by_kind == counts_by_kind(spark, definition, by=("month", "lsoa"))
+    assert len(by_kind) > 1000
+
 
 def test_quarantine_is_identical_on_both_engines(tmp_path: Path) -> None:
     cases = [
