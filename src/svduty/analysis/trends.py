@@ -11,11 +11,16 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 from statsmodels.discrete.discrete_model import NegativeBinomial
+
+from svduty.analysis.definition import Definition
+from svduty.analysis.kinds import classified
 
 
 @dataclass(frozen=True)
@@ -99,3 +104,55 @@ def control_limits(
     mu = float(np.mean(baseline))
     sd = math.sqrt(mu + alpha * mu**2)
     return mu, max(0.0, mu - sigmas * sd), mu + sigmas * sd
+
+
+def monthly_counts(con: Any, definition: Definition, kind: str, source: str) -> pd.DataFrame:
+    """Records of one kind from one source, by partnership area (``csp24_code``) and month,
+    every month of the loaded range present (zero where nothing happened), with residents."""
+    c = classified(con, definition)
+    c = c.filter(c.kind == kind, c.source == source)
+    geo = con.table("ref_geography")
+    joined = c.left_join(geo, c.lsoa == geo.lsoa21_code)
+    counts = (
+        joined.group_by([joined.csp24_code, joined.month])
+        .aggregate(count=joined.count())
+        .to_pandas()
+    )
+    pop = con.table("ref_population")
+    residents = (
+        pop.join(geo, pop.lsoa21_code == geo.lsoa21_code)
+        .group_by("csp24_code")
+        .aggregate(residents=pop.residents.sum())
+        .to_pandas()
+    )
+    counts["month"] = pd.to_datetime(counts["month"]).dt.to_period("M")
+    counts = counts.dropna(subset=["csp24_code"])
+    if counts.empty:
+        return pd.DataFrame(columns=["csp24_code", "month", "count", "residents"])
+    months = pd.period_range(counts["month"].min(), counts["month"].max(), freq="M")
+    areas = sorted(counts["csp24_code"].unique())
+    grid = pd.MultiIndex.from_product([areas, months], names=["csp24_code", "month"])
+    out = (
+        counts.set_index(["csp24_code", "month"])["count"]
+        .reindex(grid, fill_value=0)
+        .reset_index()
+        .merge(residents, on="csp24_code", how="left")
+    )
+    return out
+
+
+def year_on_year(frame: pd.DataFrame) -> dict[str, RateRatio]:
+    """The last 12 months against the 12 before, per area, as negative binomial rate ratios."""
+    months = sorted(frame["month"].unique())
+    if len(months) < 24:
+        raise ValueError(f"{len(months)} months: a year-on-year change needs 24")
+    last, previous = months[-12:], months[-24:-12]
+    out = {}
+    for area, rows in frame.groupby("csp24_code"):
+        rows = rows[rows["month"].isin([*previous, *last])]
+        out[str(area)] = rate_ratio(
+            rows["count"].to_numpy(),
+            rows["residents"].to_numpy(dtype=float),
+            rows["month"].isin(last).to_numpy(),
+        )
+    return out
