@@ -318,6 +318,152 @@ def kinds_cmd(
     out.print(table)
 
 
+@app.command("forecast")
+def forecast_cmd(
+    definition: Annotated[
+        Path | None,
+        typer.Option(help="A local definition of serious violence (TOML); default: svduty's."),
+    ] = None,
+    month: Annotated[
+        str | None,
+        typer.Option(
+            help="Forecast this month (YYYY-MM) from the data before it; default: the month "
+            "after the data end."
+        ),
+    ] = None,
+    area: Annotated[
+        str | None,
+        typer.Option(help="One partnership area or local authority (code or name); default: all."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON list of {lsoa, score}, highest first.")
+    ] = False,
+) -> None:
+    """Expected serious violence in each LSOA next month, and how well such forecasts did.
+
+    The score is the expected count of serious violence records (all kinds, all sources) in
+    the month, from the months before it only (docs/forecast.md). Places only, never people.
+    The table shows the top 20 and the backtest's Predictive Accuracy Index over the 6 months
+    before the forecast month, with 5% of the land area selected by expected density.
+    """
+    import datetime as dt
+
+    from svduty.analysis.definition import load_definition
+    from svduty.analysis.forecast import NotEnoughHistory, backtest, forecast_details
+    from svduty.analysis.scope import Scope, parse_month
+
+    spec = load_definition(definition)
+    target = parse_month(month) if month else None
+    con = _connect()
+    scope = Scope(area=area).resolve(con)
+    with err.status("Forecasting..."):
+        result = forecast_details(con, spec, target, scope)
+    if as_json:
+        _print_json([{"lsoa": r["lsoa"], "score": r["score"]} for r in result["lsoas"]])
+        return
+    where = f", {escape(scope.area_name)}" if scope.area_name else ""
+    table = Table(
+        "rank", "LSOA", "name", "expected", "per km²", "last month", "last 12 months",
+        title=f"Expected serious violence, {result['month']}{where} (top 20)",
+    )  # fmt: skip
+    for rank, r in enumerate(result["lsoas"][:20], start=1):
+        table.add_row(
+            str(rank), r["lsoa"], escape(r["lsoa_name"]), f"{r['score']:.1f}",
+            f"{r['density']:.1f}", f"{r['last_month']:,}", f"{r['last_12_months']:,}",
+        )  # fmt: skip
+    out.print(table)
+    p = result["parameters"]
+    out.print(
+        f"{len(result['lsoas']):,} LSOAs, from {result['history']['first']} to "
+        f"{result['history']['last']}; half-life {p['half_life']} month(s), recent weight "
+        f"{p['recent_weight']}, long-run mean over up to {p['long_run_months']} months.",
+        highlight=False,
+    )
+    first = dt.date.fromisoformat(result["month"] + "-01")
+    before = Scope(scope.start, (first - dt.timedelta(days=1)).replace(day=1), scope.area)
+    try:
+        with err.status("Backtesting..."):
+            test = backtest(con, spec, months=6, scope=before.resolve(con))
+    except NotEnoughHistory as e:
+        out.print(f"No backtest: {escape(str(e))}.", highlight=False)
+        return
+    rows = {r["method"]: r for r in test["summary"] if r["coverage"] == 0.05}
+    if "forecast" in rows:
+        out.print(
+            f"Backtest, {test['months'][0]} to {test['months'][-1]}: PAI at 5% of the area "
+            f"{rows['forecast']['pai']:.1f} (last 12 months' density "
+            f"{rows['last_12_months_density']['pai']:.1f}, perfect foresight "
+            f"{rows['perfect_foresight']['pai']:.1f}); PEI {rows['forecast']['pei']:.2f}.",
+            highlight=False,
+        )
+
+
+@app.command("sna")
+def sna_cmd(
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="The folder to write report.html, report.pdf and figures.json into."
+        ),
+    ],
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="The first month (YYYY-MM); default: the first loaded."),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="The last month (YYYY-MM); default: the last loaded.")
+    ] = None,
+    area: Annotated[
+        str | None,
+        typer.Option(help="One partnership area or local authority (code or name); default: all."),
+    ] = None,
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public",
+            help="The version for publication: no count from 1 to 4, no total that can be "
+            "differenced back to a suppressed count.",
+        ),
+    ] = False,
+    definition: Annotated[
+        Path | None,
+        typer.Option(help="A local definition of serious violence (TOML); default: svduty's."),
+    ] = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf/--no-pdf", help="Print report.pdf with Chromium.")
+    ] = True,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the paths written and the summary as JSON.")
+    ] = False,
+) -> None:
+    """Write the Strategic Needs Assessment: report.html, report.pdf and figures.json.
+
+    Which kinds of serious violence happen, trends with negative binomial intervals, where
+    (rates, concentration, Gi* hotspots), when, who, risk factors, the Home Office success
+    measures, data quality per partner and a place forecast with its backtest (docs/sna.md).
+    The HTML is self-contained (charts and maps inline) and opens offline.
+    """
+    from svduty.analysis.definition import load_definition
+    from svduty.analysis.scope import Scope
+    from svduty.reports.sna import write_sna
+
+    spec = load_definition(definition)
+    scope = Scope.from_options(start, end, area)
+    con = _connect()
+    with err.status("Strategic Needs Assessment...") as status:
+        written = write_sna(
+            con, spec, scope, out_dir, public=public, pdf=pdf,
+            step=lambda s: status.update(escape(s)),
+        )  # fmt: skip
+    if as_json:
+        _print_json({k: str(v) for k, v in written.items()})
+        return
+    kind = "public " if public else ""
+    out.print(f"The {kind}assessment is written:", highlight=False)
+    for what, path in written.items():
+        out.print(f"  {what:5} {escape(str(path))}", highlight=False)
+
+
 @app.command("status")
 def status_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,

@@ -1,3 +1,7 @@
+# >>> PARALLEL WORK IN PROGRESS (temporary note, the lead engineer removes it): if you are a helper
+# >>> engineer, read /tmp/brief_common.md NOW: repo /work/main, interpreter .venv/bin/python, never
+# >>> run git commands that change state (no commit/add/stash/checkout), run only your own tests,
+# >>> the API and table reference, output conventions.
 """What an analysis covers: a range of months and an area (the whole partnership, or one
 community safety partnership area), and the reference figures of that area's LSOAs.
 
@@ -132,7 +136,8 @@ def areas(con: Any, scope: Scope | None = None) -> pd.DataFrame:
         index="lsoa21_code", columns="age_band", values="residents", aggfunc="sum", fill_value=0
     )
     residents = wide.sum(axis=1).rename("residents")
-    youth = (wide.get("16-24", 0) + SHARE_10_15_OF_0_15 * wide.get("0-15", 0)).rename(
+    zero = pd.Series(0.0, index=wide.index)
+    youth = (wide.get("16-24", zero) + SHARE_10_15_OF_0_15 * wide.get("0-15", zero)).rename(
         "residents_10_24"
     )
     out = (

@@ -168,7 +168,7 @@ def exclusions(
     month = rng.choice(window.n_months, n, p=days / days.sum())
     day = sample_days(rng, window, month, np.ones(7), school_only=True)
     weight = rng.gamma(0.5, 2.0, len(persons)) * np.where(persons.sex == 0, 2.0, 1.0)
-    weight *= 1.5 ** place.imd_std[persons.home]
+    weight *= 1.5 ** place.deprivation[persons.home]
     pool = Pool.of(persons, (persons.pool == YOUTH) & ~persons.cohort, weight, place.n)
     who = choose(rng, pool, persons, day, np.full(n, 5), np.full(n, 15),
                  np.zeros(n, dtype=np.int64), np.full(n, place.n))  # fmt: skip
@@ -191,7 +191,7 @@ def episodes(
     n = int(rng.poisson(EPISODES_PER_CHILD_PER_YEAR * children * window.years * scale))
     month = rng.integers(0, window.n_months, n)
     day = sample_days(rng, window, month, _CARE_WEEKDAYS)
-    weight = rng.gamma(0.7, 1 / 0.7, len(persons)) * 1.6 ** place.imd_std[persons.home]
+    weight = rng.gamma(0.7, 1 / 0.7, len(persons)) * 1.6 ** place.deprivation[persons.home]
     pool = Pool.of(persons, (persons.pool == YOUTH) & ~persons.cohort, weight, place.n)
     who = choose(rng, pool, persons, day, np.zeros(n, dtype=np.int64), np.full(n, 17),
                  np.zeros(n, dtype=np.int64), np.full(n, place.n))  # fmt: skip

@@ -52,7 +52,8 @@ CALIBRATION_SOURCE = (
 GROUPS = tuple(CALIBRATION)
 GROUP_OF_CODE = {code: g for g, spec in CALIBRATION.items() for code in spec["codes"]}
 
-DEPRIVATION_RR_PER_SD = 1.5  # rate ratio per standard deviation of the IMD 2025 score
+# Rate ratio per standard deviation of the income deprivation score (Place.deprivation).
+DEPRIVATION_RR_PER_SD = 1.5
 HOTSPOT_PERSISTENT = 4.0  # violence multiplier in the town-centre night-time economies
 HOTSPOT_EMERGING = 3.0  # from CHANGE_MONTH on
 CHANGE_MONTH = 12  # month index of 2025-01 (the 13th month): emerging hotspots, intervention
@@ -143,7 +144,7 @@ def expected_counts(place: Place, window: Window, scale: float) -> dict[str, np.
         ``violence:under 18`` and each other group's name; each group sums to its target.
     """
     pop = place.population.astype(float)
-    dep = DEPRIVATION_RR_PER_SD**place.imd_std
+    dep = DEPRIVATION_RR_PER_SD**place.deprivation
     months = np.arange(window.n_months)
     out: dict[str, np.ndarray] = {}
     planted = multipliers(place, window)
@@ -169,11 +170,11 @@ def expected_counts(place: Place, window: Window, scale: float) -> dict[str, np.
 
 def base_rates(place: Place, window: Window) -> dict[str, float]:
     """Each group's calibrated base rate per 1,000 residents per year: at the county's mean
-    IMD score, outside hotspots, in an average month, without the intervention (and, for
-    robbery and weapons, away from town centres: urbanity 0)."""
+    income deprivation score, outside hotspots, in an average month, without the intervention
+    (and, for robbery and weapons, away from town centres: urbanity 0)."""
     expected = expected_counts(place, window, 1.0)
     pop = place.population.astype(float)
-    dep = DEPRIVATION_RR_PER_SD**place.imd_std
+    dep = DEPRIVATION_RR_PER_SD**place.deprivation
     out = {}
     for group in GROUPS:
         keys = [k for k in expected if k.split(":")[0] == group]

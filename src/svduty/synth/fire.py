@@ -32,7 +32,7 @@ def fire_feed(
 ) -> FeedRows:
     """The fire feed."""
     pop = place.population.astype(float)
-    weight = pop * DEPRIVATION_RR_PER_SD**place.imd_std
+    weight = pop * DEPRIVATION_RR_PER_SD**place.deprivation
     lam = weight[:, None] * seasonality(np.arange(window.n_months), 0.25, 4)[None, :]
     lam *= DELIBERATE_FIRES_PER_1000_PER_YEAR / 1000 * pop.sum() * window.years * scale / lam.sum()
     counts = rng.poisson(lam)

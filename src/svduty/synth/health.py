@@ -220,7 +220,7 @@ def ambulance_feed(
     n_extra = int(rng.poisson(len(c) * share / (1 - share)))
     w = seasonality(np.arange(window.n_months), 0.12, 7)
     extra_month = rng.choice(window.n_months, n_extra, p=w / w.sum())
-    weight = place.population * 1.5**place.imd_std
+    weight = place.population * 1.5**place.deprivation
     extra_lsoa = rng.choice(place.n, n_extra, p=weight / weight.sum())
     when = np.concatenate([crimes.time[c], sample_times(rng, window, extra_month, "night")])
     when = when + rng.integers(2, 25, len(when)).astype("timedelta64[m]")

@@ -172,7 +172,7 @@ def build_persons(
         (pool == ADULT, older, 1.4),
     )
     for mask, base, lean in groups:
-        w = base * lean**place.imd_std
+        w = base * lean**place.deprivation
         home[mask] = rng.choice(place.n, int(mask.sum()), p=w / w.sum())
 
     forename = np.where(

@@ -80,7 +80,9 @@ class Place:
         residents: (n, 6) usual residents by :data:`AGE_GROUPS`.
         urbanity: 0 (open country) to about 1 (a town centre).
         imd_score, imd_rank, imd_decile: (n, 8) by :data:`IMD_DOMAINS`.
-        imd_std: the IMD score standardised over the county (mean 0, SD 1).
+        deprivation: the income deprivation domain score standardised over the county's
+            LSOAs (mean 0, SD 1), the measure every planted deprivation effect uses. Not the
+            overall IMD score: that includes the crime domain, which counts the crimes themselves.
         postcodes: (n, :data:`POSTCODES_PER_LSOA`) postcodes in the LSOA.
         persistent, emerging, county_lines: LSOA indices of the planted places.
     """
@@ -98,7 +100,7 @@ class Place:
     imd_score: np.ndarray
     imd_rank: np.ndarray
     imd_decile: np.ndarray
-    imd_std: np.ndarray
+    deprivation: np.ndarray
     postcodes: np.ndarray
     persistent: np.ndarray
     emerging: np.ndarray
@@ -244,8 +246,9 @@ def build_place(rng: np.random.Generator) -> Place:
 
     latent = -0.9 + 2.6 * urbanity + 0.45 * _smooth_noise(rng)[order]
     score, rank, decile = _imd(rng, latent)
-    imd = score[:, 0]
-    imd_std = (imd - imd.mean()) / imd.std()
+    # The score as published (rounded), so an analysis of the reference files sees the same.
+    income = score[:, IMD_DOMAINS.index("Income")]
+    deprivation = (income - income.mean()) / income.std()
 
     total = np.clip(np.round(rng.normal(1700, 260, n)), 1200, 2500).astype(np.int64)
     shift = np.stack([0 * urbanity, 0.05 * urbanity, 0.03 * urbanity, 0 * urbanity,
@@ -280,7 +283,7 @@ def build_place(rng: np.random.Generator) -> Place:
         imd_score=score,
         imd_rank=rank,
         imd_decile=decile,
-        imd_std=imd_std,
+        deprivation=deprivation,
         postcodes=_postcodes(rng, la),
         persistent=persistent,
         emerging=emerging,

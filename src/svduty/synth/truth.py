@@ -156,8 +156,9 @@ def _crime_effects(place: Place, window: Window, crimes: Crimes, scale: float) -
             "negative_binomial_shape": NB_SHAPE,
         },
         "deprivation_rate_ratio_per_sd": DEPRIVATION_RR_PER_SD,
-        "deprivation_measure": "IMD 2025 score, standardised over the county's LSOAs; applies "
-        "to every police crime group and to deliberate fires",
+        "deprivation_measure": "IoD 2025 income deprivation domain score (imd2025 Income_score), "
+        "standardised over the county's LSOAs (mean 0, SD 1); applies to every police crime group "
+        "and to deliberate fires (not the overall IMD score, which includes the crime domain)",
         "hotspots": {
             "persistent": {
                 "lsoa21_codes": place.code[place.persistent].tolist(),

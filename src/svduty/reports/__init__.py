@@ -1,0 +1,1 @@
+"""The Strategic Needs Assessment report: builder, charts, maps, templates."""
