@@ -78,8 +78,11 @@ def test_emerging_hotspots_of_the_synthetic_partnership(tmp_path: Path) -> None:
 
 
 def test_year_on_year_finds_the_planted_intervention(tmp_path: Path) -> None:
-    """Under-25 violence falls 25% in the treated area from the 13th month: its year-on-year
-    ratio is the lowest of the six areas, and its interval lies below 1."""
+    """Under-25 violence falls 25% in the treated area from the 13th month. Under-25 crimes are
+    45% of violence, so all violence there should fall to 1 - 0.25 * 0.45 = 0.8875 of what it
+    would have been: the treated area's year-on-year ratio is the lowest of the six areas, and
+    its interval holds 0.8875. (Its interval lies wholly below 1 in only about half of seeds:
+    seasonality and area-month noise keep it about 0.1 wide at any scale.)"""
     from svduty.analysis.trends import monthly_counts, year_on_year
     from svduty.reference import load_reference
 
@@ -96,4 +99,7 @@ def test_year_on_year_finds_the_planted_intervention(tmp_path: Path) -> None:
     treated = effects["intervention"]["csp24_code"]
     others = [r.ratio for area, r in ratios.items() if area != treated]
     assert ratios[treated].ratio < min(others)
-    assert ratios[treated].ci_high < 1.0
+    expected = 1 - abs(effects["intervention"]["effect"]) * 0.45
+    assert ratios[treated].ci_low <= expected <= ratios[treated].ci_high
+    assert all(r.ci_low <= 1.0 <= r.ci_high or r.ratio > 1 for a, r in ratios.items()
+               if a != treated)  # fmt: skip

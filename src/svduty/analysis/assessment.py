@@ -89,12 +89,10 @@ def _trends(
     }
 
 
-def _kinds(trend_rows: list[dict[str, Any]], table: pd.DataFrame) -> list[dict[str, Any]]:
-    """Each kind's total over the scope, its share of all serious violence, by source."""
+def _kinds(trend_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each kind's total over the scope and its share of all serious violence."""
     whole = {r["kind"]: r for r in trend_rows if r["area"] == ALL}
     total = whole.get(ALL, {}).get("count", 0)
-    by_source = table.groupby(["kind"])["count"].sum().to_dict()
-    del by_source
     out = []
     for kind, r in whole.items():
         out.append({
@@ -199,7 +197,7 @@ def assess(
     }
     say("Trends")
     figures["trends"] = _trends(by_area, places, months, definition)
-    figures["kinds"] = _kinds(figures["trends"]["summary"], table)
+    figures["kinds"] = _kinds(figures["trends"]["summary"])
     for name, build in _parts().items():
         if parts is not None and name not in parts:
             continue
@@ -210,7 +208,7 @@ def assess(
 
 def _parts() -> dict[str, Callable[[Any, Definition, Scope], Any]]:
     """The sections computed by their own modules, in report order."""
-    from svduty.analysis import forecast, harm, hotspots, measures, quality, when, where, who, why
+    from svduty.analysis import harm, hotspots, measures, quality, when, where, who, why
 
     return {
         "harm": lambda con, d, s: harm.harm_by_kind(con, d, s),

@@ -230,27 +230,30 @@ def _num(v: Any, digits: int = 6) -> float | None:
     return round(float(v), digits)
 
 
+def _place(f: pd.DataFrame, i: int) -> dict[str, Any]:
+    return {
+        "lsoa": f.at[i, "lsoa21_code"],
+        "lsoa_name": f.at[i, "lsoa21_name"],
+        "area": f.at[i, "csp24_code"],
+        "area_name": f.at[i, "csp24_name"],
+    }
+
+
 def _gi_rows(counts: LsoaCounts, g: pd.DataFrame) -> list[dict[str, Any]]:
-    f = counts.frame
-    rows = []
-    for i, r in enumerate(f.itertuples(index=False)):
-        rows.append(
-            {
-                "lsoa": r.lsoa21_code,
-                "lsoa_name": r.lsoa21_name,
-                "area": r.csp24_code,
-                "area_name": r.csp24_name,
-                "count": int(r.count),
-                "z": _num(g.at[i, "z"]),
-                "p_value": _num(g.at[i, "p_value"], 12),
-                "p_sim": _num(g.at[i, "p_sim"]),
-                "q_value": _num(g.at[i, "q_value"], 12),
-                "class": g.at[i, "class"],
-                "band": g.at[i, "band"],
-                "band_fdr": g.at[i, "band_fdr"],
-            }
-        )
-    return rows
+    return [
+        {
+            **_place(counts.frame, i),
+            "count": int(counts.frame.at[i, "count"]),
+            "z": _num(g.at[i, "z"]),
+            "p_value": _num(g.at[i, "p_value"], 12),
+            "p_sim": _num(g.at[i, "p_sim"]),
+            "q_value": _num(g.at[i, "q_value"], 12),
+            "class": g.at[i, "class"],
+            "band": g.at[i, "band"],
+            "band_fdr": g.at[i, "band_fdr"],
+        }
+        for i in range(len(counts.frame))
+    ]
 
 
 def _method(fdr: float, permutations: int, seed: int, joined: list[dict[str, str]]) -> dict:
@@ -536,9 +539,8 @@ def hotspot_change(
     gis = [gi_star(h.frame["count"].to_numpy(), w, fdr, permutations, seed) for h in halves]
     ce, cl = (h.frame["count"].to_numpy() for h in halves)
     change = lsoa_change(ce, cl, fdr, tested_share)
-    f = halves[0].frame
     rows = []
-    for i, code in enumerate(codes):
+    for i in range(len(codes)):
         status, basis = _status(
             (gis[0].at[i, "class"], gis[1].at[i, "class"]),
             (_num(gis[0].at[i, "z"]), _num(gis[1].at[i, "z"])),
@@ -546,10 +548,7 @@ def hotspot_change(
         )
         rows.append(
             {
-                "lsoa": code,
-                "lsoa_name": f.at[i, "lsoa21_name"],
-                "area": f.at[i, "csp24_code"],
-                "area_name": f.at[i, "csp24_name"],
+                **_place(halves[0].frame, i),
                 "count_earlier": int(ce[i]),
                 "count_later": int(cl[i]),
                 "z_earlier": _num(gis[0].at[i, "z"]),

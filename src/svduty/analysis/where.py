@@ -30,7 +30,8 @@ from svduty.datasets.person import AGE_BANDS
 from svduty.errors import ConfigError
 
 YOUTH_AGES = (10, 24)
-YOUTH_BANDS = tuple(b for b in AGE_BANDS if b in ("10-14", "15-17", "18-24"))
+YOUTH_BANDS = ("10-14", "15-17", "18-24")  # of the feeds' AGE_BANDS
+assert set(YOUTH_BANDS) <= set(AGE_BANDS)
 TOP_SHARES = (0.01, 0.05, 0.10)
 LORENZ_POINTS = 101
 
@@ -79,7 +80,7 @@ def _ages(con: Any) -> ir.Table:
                 _record=per.record_key,
                 _aged=per._aged,
                 _youth=per._youth,
-            )  # fmt: skip
+            )
         )
     return ibis.union(*parts, distinct=False)
 

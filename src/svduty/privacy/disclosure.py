@@ -142,7 +142,7 @@ def audit(values: Sequence[int], groups: Sequence[Group], hidden: set[int]) -> l
             row[index[total]] -= 1
             value = -known
         else:
-            value = (values[total] if total is not None else sum(values[i] for i in members))
+            value = values[total] if total is not None else sum(values[i] for i in members)
             value -= known
         if row.any():
             rows.append(row)

@@ -100,8 +100,10 @@ def _walk(part: Any) -> int:
         for value in part.values():
             hidden += _walk(value)
     elif isinstance(part, list):
-        if part and all(isinstance(r, dict) for r in part) and any(
-            isinstance(r.get(f), int) for r in part for f in COUNT_FIELDS
+        if (
+            part
+            and all(isinstance(r, dict) for r in part)
+            and any(isinstance(r.get(f), int) for r in part for f in COUNT_FIELDS)
         ):
             hidden += _protect_rows(part)
         for r in part:

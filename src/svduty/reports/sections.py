@@ -76,14 +76,23 @@ def summary(f: dict[str, Any]) -> list[str]:
         top = ", ".join(f"{k['label'].lower()} ({number(k['count'])})" for k in kinds[:3])
         out.append(f"The most frequent kinds were {top}; kinds overlap.")
     harm = f.get("harm") or {}
-    weighted = [r for r in harm.get("rows", []) if r.get("harm_share") is not None]
-    if weighted:
-        top = max(weighted, key=lambda r: r["harm_share"])
+    coverage = harm.get("coverage")
+    if coverage is not None and coverage < 0.9:
         out.append(
-            f"Weighted by harm ({harm.get('weights_version', 'published weights')}), "
-            f"{top['label'].lower()} accounts for {percent(top['harm_share'])} of the harm "
-            f"but {percent(top.get('count_share'))} of the records."
+            f"Harm weighting is partial: published weights ({harm.get('weights_version')}) "
+            f"cover {percent(coverage, 1)} of police-recorded serious violence, so harm shares "
+            "are not yet meaningful (section 2)."
         )
+    elif coverage is not None:
+        weighted = [r for r in harm.get("rows", []) if r.get("harm_share") is not None
+                    and r.get("kind") != ALL]  # fmt: skip
+        if weighted:
+            top = max(weighted, key=lambda r: r["harm_share"])
+            out.append(
+                f"Weighted by harm ({harm.get('weights_version')}), {top['label'].lower()} "
+                f"accounts for {percent(top['harm_share'])} of the harm but "
+                f"{percent(top.get('count_share'))} of the records."
+            )
     flagged = [
         (r["label"], m["month"], m["flag"])
         for r in f["trends"]["summary"]
@@ -146,14 +155,13 @@ def _section_summaries(f: dict[str, Any], labels: dict[str, str]) -> list[str]:
         out.append(why["sentences"][0] + " Association is not cause.")
     for m in (f.get("measures") or {}).get("measures", []):
         c = m.get("change")
-        if m.get("available") and m.get("cohort") == "all" and c and c.get("p_value") is not None:
-            if c["p_value"] < 0.05:
-                way = "rose" if c["rate_ratio"] > 1 else "fell"
-                out.append(
-                    f"Success measure: {m['label'].lower()} {way} (rate ratio "
-                    f"{c['rate_ratio']:.2f}, 95% interval {c['ci_low']:.2f} to "
-                    f"{c['ci_high']:.2f})."
-                )
+        shown = m.get("available") and m.get("cohort") == "all" and c
+        if shown and c.get("p_value") is not None and c["p_value"] < 0.05:
+            way = "rose" if c["rate_ratio"] > 1 else "fell"
+            out.append(
+                f"Success measure: {m['label'].lower()} {way} (rate ratio "
+                f"{c['rate_ratio']:.2f}, 95% interval {c['ci_low']:.2f} to {c['ci_high']:.2f})."
+            )
     red = [
         f"{q['feed']} ({q['org']})"
         for q in (f.get("quality") or {}).get("feeds", [])
@@ -197,7 +205,11 @@ def _kinds(f: dict[str, Any], features: Features) -> str:
         for k in sorted(kinds, key=lambda k: -(k["count"] or 0))
     ]  # fmt: skip
     chart = charts.bar_chart(
-        [(k["label"], k["count"] or 0) for k in sorted(kinds, key=lambda k: -(k["count"] or 0))],
+        [
+            (k["label"], k["count"])
+            for k in sorted(kinds, key=lambda k: -(k["count"] or 0))
+            if k["count"]
+        ],
         title="Serious violence by kind",
         x_label="Records in the period",
     )
@@ -289,7 +301,7 @@ def _trends(f: dict[str, Any], features: Features) -> str:
         rows.append([
             esc(r["label"]), number(r["count"]), number(r.get("rate_per_1000"), 2), ratio(c),
             p_value(c["p_value"]) if c else "&ndash;",
-            esc(f"{season['peak_month_name']} (p {p_value(season['p_value'])})")
+            f"{esc(season['peak_month_name'])} (p {p_value(season['p_value'])})"
             if season and season.get("p_value") is not None and season["p_value"] < 0.05
             else "&ndash;",
         ])  # fmt: skip

@@ -87,41 +87,61 @@ def where(f: dict[str, Any], features: Features) -> str:
         )  # fmt: skip
         html += note(conc.get("note"))
     hot = w.get("hotspots") or {}
+    change = w.get("hotspot_change") or {}
+    status = {
+        r["lsoa"]: f"{r['status'].capitalize()} hotspot"
+        for r in change.get("lsoas", [])
+        if r.get("status") in ("persistent", "new", "fading")
+    }
     if hot.get("lsoas"):
         html += "<h3>Hotspots</h3>"
-        classes = {"hot": 2.0, "cold": -2.0, "not significant": 0.0}
-        values = {r["lsoa"]: classes.get(r.get("class", ""), 0.0) for r in hot["lsoas"]}
+        z = {r["lsoa"]: r.get("z") for r in hot["lsoas"]}
+        if any(v is not None for v in z.values()):
+            values, title, label, breaks = (
+                z, "Getis-Ord Gi* z-scores, with hotspots that persist, are new or fade",
+                "Gi* z-score (90/95/99% at 1.65/1.96/2.58)",
+                [-2.58, -1.96, -1.65, 1.65, 1.96, 2.58],
+            )  # fmt: skip
+        else:  # the public version keeps only each LSOA's class
+            classes = {"hot": 1.0, "cold": -1.0}
+            values = {r["lsoa"]: classes.get(r.get("class", ""), 0.0) for r in hot["lsoas"]}
+            title, label, breaks = (
+                "Getis-Ord Gi* hotspots (1) and cold spots (-1), 5% false discovery rate",
+                "Class", [-0.5, 0.5],
+            )  # fmt: skip
         html += figure(
             maps.choropleth(
-                features, values,
-                title="Getis-Ord Gi* hotspots and cold spots (5% false discovery rate)",
-                value_label="-2 cold spot, 0 not significant, 2 hotspot",
-                scheme="diverging", breaks=[-1.5, -0.5, 0.5, 1.5],
+                features, values, title=title, value_label=label, scheme="diverging",
+                breaks=breaks, highlight=status,
             ),
-            "Red: hotspots, blue: cold spots, after a Benjamini-Hochberg correction.",
+            "Red: more serious violence around the LSOA than across the area; blue: less. "
+            "Outlines: hotspots after a Benjamini-Hochberg false discovery rate correction, by "
+            "whether they persist from the earlier to the later period, are new or fade.",
         )  # fmt: skip
         html += note(hot.get("note"))
-    change = w.get("hotspot_change") or {}
     if change.get("lsoas"):
         split = change.get("split") or {}
         rows = [r for r in change["lsoas"] if r.get("status") in ("persistent", "new", "fading")]
         rows.sort(key=lambda r: (("persistent", "new", "fading").index(r["status"]), r["lsoa"]))
-        status = {r["lsoa"]: r["status"] for r in rows}
-        html += figure(
-            maps.choropleth(
-                features, {code: 1.0 for code in status},
-                title="Hotspots that persist, are new or fade",
-                value_label="Hotspot in either period",
-                breaks=[0.5], highlight={c: s.capitalize() for c, s in status.items()},
-            ),
-            "Outlined by status.",
-        ) if rows else ""
-        html += table(
-            ["LSOA", "Name", "Area", "Hotspot", "Earlier", "Later"],
-            [[r["lsoa"], r.get("lsoa_name", ""), r.get("area_name", ""), r["status"],
-              r.get("earlier", ""), r.get("later", "")] for r in rows],
-            caption=f"Hotspots, {split.get('rule', '')}",
-        )  # fmt: skip
+        html += (
+            table(
+                ["LSOA", "Name", "Area", "Hotspot", "Earlier", "Later"],
+                [
+                    [
+                        r["lsoa"],
+                        r.get("lsoa_name", ""),
+                        r.get("area_name", ""),
+                        r["status"],
+                        r.get("earlier", ""),
+                        r.get("later", ""),
+                    ]
+                    for r in rows
+                ],
+                caption=f"Hotspots, {split.get('rule', '')}",
+            )
+            if rows
+            else "<p>No hotspot persists, appears or fades between the two periods.</p>"
+        )
         html += note(change.get("note"))
     return html or "<p>No place-based figures: the reference area has no LSOAs loaded.</p>"
 
@@ -131,7 +151,7 @@ def when(f: dict[str, Any], features: Features) -> str:
     html = ""
     grid = (w.get("hour_by_weekday") or {}).get("rows", [])
     for source in dict.fromkeys(r["source"] for r in grid):
-        cells = [[0.0] * 24 for _ in range(7)]
+        cells: list[list[float | None]] = [[None] * 24 for _ in range(7)]
         for r in grid:
             if r["source"] == source and r.get("count") is not None:
                 cells[r["weekday"]][r["hour"]] = float(r["count"])
@@ -145,7 +165,12 @@ def when(f: dict[str, Any], features: Features) -> str:
     html += note((w.get("hour_by_weekday") or {}).get("note"))
     school = w.get("school_days") or {}
     rows = school.get("rows", [])
-    groups = list(dict.fromkeys((r["source"], r["ages"]) for r in rows))
+    # every source's young people, and all ages for police recorded crime
+    groups = [
+        g
+        for g in dict.fromkeys((r["source"], r["ages"]) for r in rows)
+        if g[1] != "all" or g[0] == "police-crime"
+    ]
     for source, ages in groups:
         sel = [r for r in rows if r["source"] == source and r["ages"] == ages]
         hours = [f"{r['hour']:02d}" for r in sel]
