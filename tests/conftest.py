@@ -70,3 +70,7 @@ def run_cli(
     return subprocess.run(
         cmd + list(args), capture_output=True, text=True, env=full_env, input=input, timeout=600
     )
+
+
+# The session warehouses (they read SHARED, defined above).
+from tests.warehouses import real_warehouse, synthetic_warehouse  # noqa: E402, F401

@@ -26,8 +26,8 @@ from svduty.analysis.scope import Scope, areas
 from svduty.config import Settings
 from svduty.demo import run_demo
 from svduty.warehouse import connect
-from tests.analysis.conftest import Warehouse
 from tests.conftest import run_cli
+from tests.warehouses import Warehouse
 
 DEFINITION = load_definition()
 JUNE_2025 = dt.date(2025, 6, 1)

@@ -26,7 +26,7 @@ from svduty.analysis.hotspots import (
 )
 from svduty.analysis.scope import Scope
 from svduty.errors import ConfigError
-from tests.analysis.conftest import Warehouse
+from tests.warehouses import Warehouse
 
 DEFAULT = load_definition()
 

@@ -13,7 +13,7 @@ from svduty.analysis.definition import load_definition
 from svduty.analysis.measures import KNIFE_ENABLED_CODES, parse_period, success_measures
 from svduty.analysis.scope import Scope
 from svduty.errors import ConfigError
-from tests.analysis.conftest import Warehouse
+from tests.warehouses import Warehouse
 
 CODES = [c for group in KNIFE_ENABLED_CODES.values() for c in group]
 

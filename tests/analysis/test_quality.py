@@ -20,7 +20,7 @@ from svduty.ingest.partners import ingest_feed
 from svduty.ingest.sources import find_sources
 from svduty.synth import generate
 from svduty.warehouse import connect
-from tests.analysis.conftest import Warehouse
+from tests.warehouses import Warehouse
 
 
 def _entry(result: dict, feed: str) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from svduty.analysis.when import (
     school_days,
 )
 from svduty.errors import ConfigError
-from tests.analysis.conftest import Warehouse
+from tests.warehouses import Warehouse
 
 DEFAULT = load_definition()
 CALENDAR_FILE = (

@@ -17,8 +17,8 @@ from svduty.analysis.definition import load_definition
 from svduty.analysis.scope import Scope
 from svduty.analysis.where import concentration, gini, lorenz, lsoa_concentration, rates
 from svduty.errors import ConfigError
-from tests.analysis.conftest import Warehouse
 from tests.conftest import SHARED
+from tests.warehouses import Warehouse
 
 DEFAULT = load_definition()
 # The police.uk categories of the default definition's kinds (violence_and_sexual, robbery,

@@ -17,7 +17,7 @@ from svduty.analysis.scope import Scope
 from svduty.analysis.who import age_sex, under_25, wilson_interval
 from svduty.datasets.person import AGE_BANDS
 from svduty.errors import ConfigError
-from tests.analysis.conftest import Warehouse
+from tests.warehouses import Warehouse
 
 DEFAULT = load_definition()
 

@@ -18,8 +18,8 @@ from svduty.analysis.definition import load_definition
 from svduty.analysis.scope import Scope
 from svduty.analysis.why import DOMAINS, fit_negative_binomial, risk_factors
 from svduty.errors import ConfigError
-from tests.analysis.conftest import Warehouse
 from tests.conftest import SHARED
+from tests.warehouses import Warehouse
 
 FACTORS = {*DOMAINS, "rural", "density"}
 

@@ -1,7 +1,3 @@
-# >>> PARALLEL WORK IN PROGRESS (temporary note, the lead engineer removes it): if you are a helper
-# >>> engineer, read /tmp/brief_common.md NOW: repo /work/main, interpreter .venv/bin/python, never
-# >>> run git commands that change state (no commit/add/stash/checkout), run only your own tests,
-# >>> the API and table reference, output conventions.
 """What an analysis covers: a range of months and an area (the whole partnership, or one
 community safety partnership area), and the reference figures of that area's LSOAs.
 

@@ -2,14 +2,16 @@
 cells are suppressed where a published total would let a reader work a small count back out.
 
 The rule (ONS-based guidance used by public health intelligence teams, DOMAIN.md): counts of 1
-to 4 are unsafe for small areas and sensitive data, so no count from 1 to 4 is published.
-Zeros are published. A published total that is the sum of cells (an area's months, the LSOAs of
-a partnership area) is a linear equation a reader can solve: the cells suppressed in it must be
-at least two, and together large enough that none of them can be shown to be below 5.
+to 4 are unsafe for small areas and sensitive data, so no count from 1 to 4 is published (a
+suppressed count reads as "fewer than 5, or suppressed to protect one that is"). Zeros are
+published. A published total that is the sum of cells (an area's months, the LSOAs of a
+partnership area) is a linear equation a reader can solve: the cells suppressed in it must be
+at least two, and loose enough that none of them can be narrowed to fewer than
+:data:`PROTECTION` possible values.
 
 :func:`protect` chooses the cells to suppress; :func:`audit` attacks the result as a reader
 would, with linear programming over every published total, and reports any suppressed cell
-whose largest possible value is below 5 (that is, a cell shown to be a small count).
+the reader can narrow down that far.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 SMALL = range(1, 5)  # counts never published: 1, 2, 3 and 4
-SAFE = 5  # a suppressed cell must be able to be at least this large
+PROTECTION = 3  # a suppressed cell must keep at least this many possible values
 
 
 def primary(values: Sequence[int]) -> set[int]:
@@ -45,8 +47,8 @@ def _group_ok(values: Sequence[int], group: Group, hidden: set[int]) -> bool:
     if not cells:
         return True
     size = sum(values[i] for i in cells)
-    # each hidden cell is at least 1, so one can be as large as the rest allow
-    return len(cells) >= 2 and size - (len(cells) - 1) >= SAFE
+    # each hidden cell is at least 1, so each lies between 1 and size - (hidden - 1)
+    return len(cells) >= 2 and size - len(cells) + 1 >= PROTECTION
 
 
 def _hide_one(values: Sequence[int], group: Group, hidden: set[int]) -> bool:
@@ -69,7 +71,8 @@ def protect(values: Sequence[int], groups: Sequence[Group], max_rounds: int = 50
     Args:
         values: the cells' true counts.
         groups: ``(members, total)`` pairs: the cells ``members`` add up to the cell ``total``
-            (itself published or suppressed), or, with ``total`` ``None``, to a published sum.
+            (itself published or suppressed; it may also hold records in no member), or, with
+            ``total`` ``None``, to a published sum.
         max_rounds: passes of the secondary suppression and the linear-programming audit.
 
     Returns:
@@ -78,8 +81,8 @@ def protect(values: Sequence[int], groups: Sequence[Group], max_rounds: int = 50
     Notes:
         Secondary suppression by the usual heuristic (Hundepool et al. 2012, Statistical
         Disclosure Control, 4.4): in each total with suppressed cells, suppress the smallest
-        published non-zero cells until at least two are hidden and none can be shown to be
-        under 5; then :func:`audit` solves the linear programme over all totals together and
+        published non-zero cells until at least two are hidden and none can be narrowed to
+        fewer than :data:`PROTECTION` values; then :func:`audit` solves the linear programme over all totals together and
         suppresses more where totals intersect.
 
     Examples:
@@ -116,14 +119,17 @@ def audit(values: Sequence[int], groups: Sequence[Group], hidden: set[int]) -> l
 
     The reader knows every published cell, every total, that counts are whole numbers of at
     least 0, and that a suppressed cell is not 0 (zeros are published). For each suppressed
-    cell the largest value consistent with all that is found by linear programming (scipy's
-    HiGHS); a cell whose largest possible value is below 5 is exposed.
+    cell the smallest and largest values consistent with all that are found by linear
+    programming (scipy's HiGHS); a cell that lies in fewer than :data:`PROTECTION` possible
+    values is exposed.
 
     Examples:
         >>> audit([2, 7, 9, 18], [([0, 1, 2], 3)], {0})
         [0]
         >>> audit([2, 7, 9, 18], [([0, 1, 2], 3)], {0, 1})
         []
+        >>> audit([1, 1, 9, 11], [([0, 1, 2], 3)], {0, 1})
+        [0, 1]
     """
     cells = sorted(hidden)
     if not cells:
@@ -132,30 +138,30 @@ def audit(values: Sequence[int], groups: Sequence[Group], hidden: set[int]) -> l
     rows, rhs = [], []
     for members, total in groups:
         row = np.zeros(len(cells))
-        known = 0.0
         for i in members:
             if i in index:
                 row[index[i]] += 1
-            else:
-                known += values[i]
         if total is not None and total in index:
             row[index[total]] -= 1
-            value = -known
-        else:
-            value = values[total] if total is not None else sum(values[i] for i in members)
-            value -= known
         if row.any():
             rows.append(row)
-            rhs.append(value)
+            # what the reader can compute from the published cells of this total: the same
+            # combination of the hidden cells' true values (a total that also holds records
+            # counted nowhere else, like those without a place, is read as if the reader knew
+            # that part too, which is the cautious assumption)
+            rhs.append(sum(row[index[c]] * values[c] for c in cells))
     a_eq = np.array(rows) if rows else None
     b_eq = np.array(rhs, dtype=float) if rows else None
     exposed = []
+    bounds = [(1, None)] * len(cells)
     for c in cells:
         goal = np.zeros(len(cells))
-        goal[index[c]] = -1  # maximise the cell
-        res = linprog(goal, A_eq=a_eq, b_eq=b_eq, bounds=[(1, None)] * len(cells), method="highs")
-        if res.status == 0 and -res.fun < SAFE - 1e-9:
+        goal[index[c]] = 1
+        low = linprog(goal, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        high = linprog(-goal, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        for res in (low, high):
+            if res.status not in (0, 3):  # 3: unbounded, which is safe
+                raise RuntimeError(f"the disclosure audit failed: {res.message}")
+        if high.status == 0 and (-high.fun) - low.fun < PROTECTION - 1 - 1e-9:
             exposed.append(c)
-        elif res.status not in (0, 3):  # 3: unbounded above, which is safe
-            raise RuntimeError(f"the disclosure audit failed: {res.message}")
     return exposed

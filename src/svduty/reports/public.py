@@ -23,7 +23,8 @@ DROPPED_SERIES = ("rolling_12", "expected", "low", "high")
 NOTE = (
     "Statistical disclosure control: no count from 1 to 4 is shown for any area, month or "
     "group; further counts are suppressed where a published total would let a reader work a "
-    "suppressed count back out (checked by linear programming over every published total). "
+    "suppressed count back out, or narrow it to fewer than 3 possible values (checked by "
+    "linear programming over every published total). "
     "Suppressed counts are shown as *. Counts for single neighbourhoods (LSOAs) are given for "
     "the whole period only, never by month."
 )
@@ -62,13 +63,16 @@ def _hierarchy(f: dict[str, Any]) -> tuple[dict[tuple[str, str, str], int | None
         for a in areas:
             groups.append(([index[(a, m, "month")] for m in months], index[(a, "", "total")]))
         for m in months:
-            groups.append(([index[(a, m, "month")] for a in areas if a != ALL], None))
-        groups.append(([index[(a, "", "total")] for a in areas if a != ALL], None))
+            groups.append(([index[(a, m, "month")] for a in areas[1:]], index[(ALL, m, "month")]))
+        groups.append(([index[(a, "", "total")] for a in areas[1:]], index[(ALL, "", "total")]))
         for a in areas[1:]:
             inside = [index[(c, "", "lsoa")] for c in lsoas if csp_of[c] == a]
             if inside:
                 groups.append((inside, index[(a, "", "total")]))
-        hidden = protect(values, groups)
+        try:
+            hidden = protect(values, groups)
+        except RuntimeError:  # too few events to protect: suppress every non-zero count
+            hidden = {i for i, v in enumerate(values) if v}
         hidden_total += len(hidden)
         for c, i in index.items():
             published[(kind, *c)] = None if i in hidden else values[i]
@@ -85,7 +89,10 @@ def _protect_rows(rows: list[dict[str, Any]]) -> int:
         values = [rows[i][field] for i in idx]
         if not any(v in SMALL for v in values):
             continue
-        hidden = protect(values, [(list(range(len(values))), None)])
+        try:
+            hidden = protect(values, [(list(range(len(values))), None)])
+        except RuntimeError:  # too few events to protect: suppress every non-zero count
+            hidden = {i for i, v in enumerate(values) if v}
         for k in hidden:
             rows[idx[k]][field] = None
             rows[idx[k]]["suppressed"] = True
@@ -94,9 +101,16 @@ def _protect_rows(rows: list[dict[str, Any]]) -> int:
 
 
 def _walk(part: Any) -> int:
-    """Protect every list of count rows inside a section."""
+    """Protect every list of count rows inside a section, and suppress any other count from
+    1 to 4."""
     hidden = 0
     if isinstance(part, dict):
+        for key in COUNT_FIELDS:
+            value = part.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value in SMALL:
+                part[key] = None
+                part["suppressed"] = True
+                hidden += 1
         for value in part.values():
             hidden += _walk(value)
     elif isinstance(part, list):
@@ -162,6 +176,15 @@ def _public_part(name: str, part: dict[str, Any], published: dict[Any, int | Non
     if name == "forecast":
         part.pop("scores", None)
         part.pop("lsoas", None)
+    if name == "measures":
+        for m in part.get("measures", []):
+            # sums over parts of a series (baseline, latest) are further totals: not published
+            for key in ("baseline", "latest"):
+                if isinstance(m.get(key), dict):
+                    m[key]["count"] = None
+            c = m.get("change")
+            if c is not None and (m.get("count") or 0) < 20:
+                m["change"] = None
     if name == "where":
         for r in part.get("lsoas", []):
             v = published.get((part.get("kind", ALL), r.get("lsoa"), "", "lsoa"))

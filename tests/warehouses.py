@@ -1,8 +1,4 @@
-# >>> PARALLEL WORK IN PROGRESS (temporary note, the lead engineer removes it): if you are a helper
-# >>> engineer, read /tmp/brief_common.md NOW: repo /work/main, interpreter .venv/bin/python, never
-# >>> run git commands that change state (no commit/add/stash/checkout), run only your own tests,
-# >>> the API and table reference, output conventions.
-"""Warehouses shared by the analysis tests, built once per test session: the synthetic
+"""Warehouses shared by the analysis and report tests, built once per test session: the synthetic
 partnership (two years, its planted effects known) and the real police.uk months with the real
 reference data (skipped, saying why, without ../shared)."""
 
