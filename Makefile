@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 # Set up the environment only.
 setup: $(STAMP)
 
-# Run the main job: generate and load the demo partnership, then show what is loaded.
+# Run the main job: generate and load the demo partnership, then its needs assessment.
 run: $(STAMP)
 	@bash scripts/run-demo.sh "$(DATA_DIR)"
 
@@ -38,6 +38,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/synth.py
+	$(BIN)/python benchmarks/sna.py
 
 # Check style and common mistakes.
 lint: $(STAMP)

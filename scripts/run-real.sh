@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Load the real public data (reference files and police.uk) read in place, then show status.
+# Load the real public data (reference files and police.uk) read in place, show status, then
+# write the Strategic Needs Assessment.
 set -euo pipefail
 data_dir=$1
 shared=$2
@@ -22,3 +23,7 @@ echo "== Loading police.uk files from $shared/policeuk"
 $svduty --data-dir "$data_dir" ingest police-uk "$shared/policeuk" | tail -n 4
 echo "== svduty status"
 $svduty --data-dir "$data_dir" status
+echo "== The Strategic Needs Assessment of the real data"
+$svduty --data-dir "$data_dir" sna --out "$data_dir/sna"
+$svduty --data-dir "$data_dir" sna --public --out "$data_dir/sna-public"
+echo "Open $data_dir/sna/report.html (and $data_dir/sna-public/report.html, the public version)."

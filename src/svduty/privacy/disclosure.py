@@ -82,8 +82,8 @@ def protect(values: Sequence[int], groups: Sequence[Group], max_rounds: int = 50
         Secondary suppression by the usual heuristic (Hundepool et al. 2012, Statistical
         Disclosure Control, 4.4): in each total with suppressed cells, suppress the smallest
         published non-zero cells until at least two are hidden and none can be narrowed to
-        fewer than :data:`PROTECTION` values; then :func:`audit` solves the linear programme over all totals together and
-        suppresses more where totals intersect.
+        fewer than :data:`PROTECTION` values; then :func:`audit` solves the linear programme
+        over all totals together and suppresses more where totals intersect.
 
     Examples:
         >>> values = [2, 7, 9, 30, 48]
