@@ -21,7 +21,7 @@ from svduty.analysis.kinds import counts_by_kind
 from svduty.analysis.scope import Scope
 from svduty.config import Settings
 from svduty.privacy.disclosure import audit
-from svduty.reports.public import COUNT_FIELDS
+from svduty.reports.public import is_count
 from svduty.reports.sna import _clean, write_sna
 from tests.conftest import SHARED, needs_shared, run_cli
 from tests.warehouses import Warehouse, load_real
@@ -115,7 +115,7 @@ def _walk_counts(part: Any, path: str = "") -> list[tuple[str, int]]:
     found = []
     if isinstance(part, dict):
         for k, v in part.items():
-            if k in COUNT_FIELDS and isinstance(v, int) and not isinstance(v, bool):
+            if is_count(k) and isinstance(v, int) and not isinstance(v, bool):
                 found.append((f"{path}.{k}", v))
             found += _walk_counts(v, f"{path}.{k}")
     elif isinstance(part, list):

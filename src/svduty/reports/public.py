@@ -18,7 +18,19 @@ from typing import Any
 from svduty.analysis.counts import ALL
 from svduty.privacy.disclosure import SMALL, protect
 
-COUNT_FIELDS = ("count", "people", "youth_count", "under_25", "victims", "suspects")
+COUNT_FIELDS = ("count", "people", "youth_count", "under_25", "victims", "suspects", "records")
+
+
+def is_count(key: str) -> bool:
+    """Whether a field of the figures holds a count of records or people.
+
+    Examples:
+        >>> is_count("count"), is_count("count_school_days"), is_count("hour")
+        (True, True, False)
+    """
+    return key in COUNT_FIELDS or key.startswith(("count_", "window_")) or key.endswith("_count")
+
+
 DROPPED_SERIES = ("rolling_12", "expected", "low", "high")
 NOTE = (
     "Statistical disclosure control: no count from 1 to 4 is shown for any area, month or "
@@ -82,8 +94,12 @@ def _hierarchy(f: dict[str, Any]) -> tuple[dict[tuple[str, str, str], int | None
 def _protect_rows(rows: list[dict[str, Any]]) -> int:
     """Protect a list of count rows as one table whose total is known, field by field."""
     hidden_total = 0
-    for field in COUNT_FIELDS:
-        idx = [i for i, r in enumerate(rows) if isinstance(r.get(field), int)]
+    fields = sorted({k for r in rows for k in r if is_count(k)})
+    for field in fields:
+        idx = [
+            i for i, r in enumerate(rows)
+            if isinstance(r.get(field), int) and not isinstance(r.get(field), bool)
+        ]  # fmt: skip
         if not idx:
             continue
         values = [rows[i][field] for i in idx]
@@ -105,7 +121,7 @@ def _walk(part: Any) -> int:
     1 to 4."""
     hidden = 0
     if isinstance(part, dict):
-        for key in COUNT_FIELDS:
+        for key in [k for k in part if is_count(k)]:
             value = part.get(key)
             if isinstance(value, int) and not isinstance(value, bool) and value in SMALL:
                 part[key] = None
@@ -165,6 +181,7 @@ def public_figures(figures: dict[str, Any]) -> dict[str, Any]:
         if part is not None:
             f[name] = _public_part(name, part, published)
             hidden += _walk(f[name])
+    _derived(f)
     f["public"] = True
     f["disclosure"] = {"note": NOTE, "suppressed": hidden, "rule": "1-4 suppressed; secondary"}
     return f
@@ -176,6 +193,11 @@ def _public_part(name: str, part: dict[str, Any], published: dict[Any, int | Non
     if name == "forecast":
         part.pop("scores", None)
         part.pop("lsoas", None)
+    if name == "when":
+        school = part.get("school_days") or {}
+        for r in school.get("rows", []):
+            r.pop("per_school_day", None)  # rates per day give the counts back
+            r.pop("per_holiday_weekday", None)
     if name == "measures":
         for m in part.get("measures", []):
             # sums over parts of a series (baseline, latest) are further totals: not published
@@ -201,3 +223,17 @@ def _public_part(name: str, part: dict[str, Any], published: dict[Any, int | Non
                 for k in ("z", "p", "p_value", "q", "q_value", "gi", "count"):
                     r.pop(k, None)
     return part
+
+
+def _derived(f: dict[str, Any]) -> None:
+    """Leave out shares and ratios whose counts were suppressed."""
+    school = (f.get("when") or {}).get("school_days") or {}
+    for a in school.get("after_school", []):
+        if any(a.get(k) is None for k in a if is_count(k)):
+            for k in list(a):
+                if k.startswith(("share", "hourly", "day_")):
+                    a[k] = None
+    under = (f.get("who") or {}).get("under_25") or {}
+    for r in under.get("shares", []) + under.get("records", []):
+        if r.get("under_25") is None or r.get("count") is None:
+            r["share"] = r["ci_low"] = r["ci_high"] = None

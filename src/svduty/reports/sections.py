@@ -264,13 +264,17 @@ def _trends(f: dict[str, Any], features: Features) -> str:
         html += figure(
             charts.line_chart(
                 counts,
-                title="All serious violence, by month, with control limits",
+                title="All serious violence, by month" + (", with control limits" if band else ""),
                 y_label="Records a month",
                 band=band,
                 band_label="Expected range (3 sigma, previous 12 months)",
                 markers={"Records a month": flagged} if flagged else None,
             ),
-            "The shaded band is the range expected from the 12 months before each month.",
+            "The shaded band is the range expected from the 12 months before each month."
+            if band
+            else "Suppressed months are gaps."
+            if None in s["counts"]
+            else "",
         )
         if s.get("rolling_12") and any(v is not None for v in s["rolling_12"]):
             html += figure(
