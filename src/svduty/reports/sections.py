@@ -62,7 +62,8 @@ def summary(f: dict[str, Any]) -> list[str]:
         rate_text = f", {rate:.1f} a year per 1,000 residents" if rate is not None else ""
         out.append(
             f"From {sc['from']} to {sc['to']} the partnership's data hold "
-            f"{number(whole['count'])} serious violence records for {sc['area_name']}"
+            f"{number(whole['count'])} serious violence records for "
+            f"{'the whole partnership' if sc['area'] == ALL else sc['area_name']}"
             f"{rate_text} (definition {f['definition_version']})."
         )
         words = _change_words(whole.get("change"))

@@ -37,7 +37,8 @@ def where(f: dict[str, Any], features: Features) -> str:
                 value_label="Records per 1,000 residents a year",
                 source="Contains OS data © Crown copyright and database right; ONS (OGL v3).",
             ),
-            "Rates for the period; LSOAs with a suppressed count show as no data.",
+            "Rates for the period"
+            + ("; LSOAs with a suppressed count show as no data." if f.get("public") else "."),
         )  # fmt: skip
         youth = {r["lsoa"]: r.get("rate_per_1000_10_24") for r in lsoas}
         if any(v is not None for v in youth.values()):
@@ -50,12 +51,14 @@ def where(f: dict[str, Any], features: Features) -> str:
                 "Residents aged 10-24 are estimated from the Census 2021 bands (see the note).",
             )  # fmt: skip
         areas = rates.get("areas", [])
+        youth_known = any(a.get("rate_per_1000_10_24") is not None for a in areas)
         html += table(
-            ["Partnership area", "Records", "Residents", "Per 1,000 a year",
-             "Per 1,000 aged 10-24"],
+            ["Partnership area", "Records", "Residents", "Per 1,000 a year"]
+            + (["Per 1,000 aged 10-24"] if youth_known else []),
             [[a.get("area_name", a.get("area")), number(a.get("count")),
-              number(a.get("residents")), number(a.get("rate_per_1000"), 2),
-              number(a.get("rate_per_1000_10_24"), 2)] for a in areas],
+              number(a.get("residents")), number(a.get("rate_per_1000"), 2)]
+             + ([number(a.get("rate_per_1000_10_24"), 2)] if youth_known else [])
+             for a in areas],
             numeric=[1, 2, 3, 4], caption="Rates by partnership area",
         )  # fmt: skip
         top = sorted(
@@ -248,8 +251,7 @@ def why(f: dict[str, Any], features: Features) -> str:
         sel = [r for r in rows if r.get("model", "") == model]
         html += figure(
             charts.forest_plot(
-                [(f"{r['label']} ({r.get('unit', '')})", r["rate_ratio"], r["ci_low"],
-                  r["ci_high"]) for r in sel],
+                [(_short(r), r["rate_ratio"], r["ci_low"], r["ci_high"]) for r in sel],
                 title=f"Risk factors of area rates ({model} negative binomial models)",
                 x_label="Rate ratio (log scale)",
             )
@@ -264,6 +266,16 @@ def why(f: dict[str, Any], features: Features) -> str:
     for line in w.get("sentences", []):
         html += f"<p>{esc(line)}</p>"
     return html + note(w.get("note"))
+
+
+def _short(row: dict[str, Any]) -> str:
+    """A risk factor's label with its unit in a few words, for a chart."""
+    unit = row.get("unit", "")
+    if "standard deviation" in unit:
+        return f"{row['label']}, per SD"
+    if "doubling" in unit:
+        return f"{row['label']}, per doubling"
+    return str(row["label"])
 
 
 def measures(f: dict[str, Any], features: Features) -> str:
