@@ -9,12 +9,11 @@ and every output names the ``version`` it used.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from svduty.analysis.tomlfile import read_toml
 from svduty.datasets.partners import FEEDS
 from svduty.datasets.partners.offences import OFFENCES
 from svduty.datasets.police_uk import CRIME_TYPES
@@ -107,21 +106,5 @@ def load_definition(path: Path | None = None) -> Definition:
         >>> load_definition().version
         'svduty-default-2026.1'
     """
-    if path is None:
-        text = (
-            resources.files("svduty.analysis")
-            .joinpath("definitions/home-office-default.toml")
-            .read_text(encoding="utf-8")
-        )
-        source = "svduty default definition"
-    else:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise ConfigError(f"{path}: cannot read the definition ({e.strerror})") from e
-        source = str(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{source}: not valid TOML ({e})") from e
+    data, source = read_toml(path, "definitions/home-office-default.toml", "definition")
     return _parse(data, source)

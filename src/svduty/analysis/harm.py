@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ import pyarrow as pa
 
 from svduty.analysis.definition import Definition
 from svduty.analysis.scope import Scope, serious_violence
+from svduty.analysis.tomlfile import read_toml
 from svduty.datasets.partners.offences import OFFENCES
 from svduty.errors import ConfigError
 
@@ -150,21 +149,7 @@ def load_harm_weights(path: Path | None = None) -> HarmWeights:
         >>> w.version, w.licence
         ('ons-css-2016.11-partial.1', 'Open Government Licence v3.0 (ONS data)')
     """
-    if path is None:
-        text = resources.files("svduty.analysis").joinpath(DEFAULT_FILE).read_text("utf-8")
-        origin = f"svduty default harm weights ({DEFAULT_FILE})"
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as e:
-            raise ConfigError(f"{path}: cannot read the harm weights ({e.strerror})") from e
-        except UnicodeDecodeError as e:
-            raise ConfigError(f"{path}: the harm weights file is not UTF-8 text") from e
-        origin = str(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{origin}: not valid TOML ({e})") from e
+    data, origin = read_toml(path, DEFAULT_FILE, "harm weights")
     return _parse(data, origin)
 
 

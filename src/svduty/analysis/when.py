@@ -15,9 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,7 @@ from scipy.stats.contingency import relative_risk
 
 from svduty.analysis.definition import Definition
 from svduty.analysis.scope import Scope, serious_violence
+from svduty.analysis.tomlfile import read_toml
 from svduty.analysis.trends import rate_ratio
 from svduty.datasets.person import AGE_BANDS
 from svduty.errors import ConfigError
@@ -171,23 +170,7 @@ def load_school_calendar(path: Path | None = None) -> SchoolCalendar:
         >>> cal.version, str(cal.first_day), str(cal.last_day)
         ('england-typical-2026.1', '2023-09-01', '2027-08-31')
     """
-    if path is None:
-        text = (
-            resources.files("svduty.analysis")
-            .joinpath("definitions/school-holidays-england.toml")
-            .read_text(encoding="utf-8")
-        )
-        source = "svduty default school calendar"
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise ConfigError(f"{path}: cannot read the school calendar ({e})") from e
-        source = str(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{source}: not valid TOML ({e})") from e
+    data, source = read_toml(path, "definitions/school-holidays-england.toml", "school calendar")
     return _parse_calendar(data, source)
 
 
