@@ -17,13 +17,11 @@ from svduty.analysis.definition import load_definition
 from svduty.analysis.hotspots import (
     benjamini_hochberg,
     gi_star,
-    hotspot_change,
     hotspots,
-    lsoa_change,
     queen_from_polygons,
     queen_weights,
-    split_months,
 )
+from svduty.analysis.persistence import hotspot_change, lsoa_change, split_months
 from svduty.analysis.scope import Scope
 from svduty.errors import ConfigError
 from tests.warehouses import Warehouse

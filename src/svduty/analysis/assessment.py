@@ -208,7 +208,17 @@ def assess(
 
 def _parts() -> dict[str, Callable[[Any, Definition, Scope], Any]]:
     """The sections computed by their own modules, in report order."""
-    from svduty.analysis import harm, hotspots, measures, quality, when, where, who, why
+    from svduty.analysis import (
+        harm,
+        hotspots,
+        measures,
+        persistence,
+        quality,
+        when,
+        where,
+        who,
+        why,
+    )
 
     return {
         "harm": lambda con, d, s: harm.harm_by_kind(con, d, s),
@@ -216,7 +226,7 @@ def _parts() -> dict[str, Callable[[Any, Definition, Scope], Any]]:
             "rates": where.rates(con, d, s),
             "concentration": where.lsoa_concentration(con, d, s),
             "hotspots": hotspots.hotspots(con, d, s),
-            "hotspot_change": hotspots.hotspot_change(con, d, s),
+            "hotspot_change": persistence.hotspot_change(con, d, s),
         },
         "when": lambda con, d, s: {
             "hour_by_weekday": when.hour_by_weekday(con, d, s),
