@@ -15,14 +15,9 @@ import pandas as pd
 import pytest
 
 from svduty.analysis.definition import Definition, load_definition
+from svduty.analysis.school_calendar import is_school_day, load_school_calendar
 from svduty.analysis.scope import Scope
-from svduty.analysis.when import (
-    TIMED,
-    hour_by_weekday,
-    is_school_day,
-    load_school_calendar,
-    school_days,
-)
+from svduty.analysis.when import TIMED, hour_by_weekday, school_days
 from svduty.errors import ConfigError
 from tests.warehouses import Warehouse
 
