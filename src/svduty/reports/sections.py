@@ -81,7 +81,7 @@ def summary(f: dict[str, Any]) -> list[str]:
     if coverage is not None and coverage < 0.9:
         out.append(
             f"Harm weighting is partial: published weights ({harm.get('weights_version')}) "
-            f"cover {percent(coverage, 1)} of police-recorded serious violence, so harm shares "
+            f"cover {percent(coverage, 2)} of police-recorded serious violence, so harm shares "
             "are not yet meaningful (section 2)."
         )
     elif coverage is not None:
