@@ -464,6 +464,135 @@ def sna_cmd(
         out.print(f"  {what:5} {escape(str(path))}", highlight=False)
 
 
+ENCODED_KINDS = {
+    "forename": "name", "surname": "name", "date_of_birth": "date", "postcode": "postcode",
+    "nhs_number": "code", "pnc_id": "code", "upn": "code",
+}  # fmt: skip
+
+
+@app.command("encode")
+def encode_cmd(
+    source: Annotated[
+        str,
+        typer.Argument(help="A person-level partner feed (police-crime, istv...) or 'csv'."),
+    ],
+    path: Annotated[Path, typer.Argument(help="The partner's file.", exists=True, dir_okay=False)],
+    secret_file: Annotated[
+        Path,
+        typer.Option(
+            "--secret-file",
+            help="The partnership's linkage secret (32 bytes or more), kept outside the data.",
+        ),
+    ],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the encodings.")],
+    id_column: Annotated[
+        str | None,
+        typer.Option("--id-column", help="With 'csv': the column of each record's reference."),
+    ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option(help="With 'csv': the columns to encode, comma-separated (default: all)."),
+    ] = None,
+) -> None:
+    """Encode identifiers at the partner's site: keyed Bloom-filter encodings for the hub.
+
+    Names, date of birth and postcode become keyed Bloom-filter encodings, exact identifiers
+    and blocking keys keyed hashes: the file written holds no identifier, and only holders of
+    the secret can make matching encodings (docs/privacy-preserving-linkage.md). Link encoded
+    files with ``svduty link-files --mode encoded``.
+    """
+    from svduty.datasets.partners import FEEDS
+    from svduty.privacy.bloom import encode_file
+
+    if source == "csv":
+        if not id_column:
+            raise typer.BadParameter("--id-column is needed with 'csv'", param_hint="--id-column")
+        chosen: list[str] | dict[str, str] | None = (
+            [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+        )
+        ident = id_column
+    elif source in FEEDS and FEEDS[source].person_level:
+        feed = FEEDS[source]
+        by_name = {c.name: c for c in feed.contract.columns}
+        ident = by_name[feed.record_id].header
+        chosen = {
+            c.header: ENCODED_KINDS[c.name]
+            for c in feed.contract.columns
+            if c.identifier and c.name in ENCODED_KINDS
+        }
+    else:
+        known = ", ".join(n for n, f in FEEDS.items() if f.person_level)
+        raise typer.BadParameter(f"{source!r}: use 'csv' or a person-level feed: {known}")
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    rows = encode_file(path, out_file, ident, secret_file, chosen)
+    out.print(f"{rows:,} records encoded into {escape(str(out_file))}", highlight=False)
+
+
+@app.command("link-files")
+def link_files_cmd(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="One file to deduplicate, or two to link.", exists=True, dir_okay=False
+        ),
+    ],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Where to write the pairs (id_l,id_r,match_probability).")
+    ],
+    id_column: Annotated[
+        str | None,
+        typer.Option("--id-column", help="The column of each record's id (trusted mode)."),
+    ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option(help="The columns to compare, comma-separated (default: all but the id)."),
+    ] = None,
+    threshold: Annotated[
+        float, typer.Option(help="The lowest match probability written.", min=0.0, max=1.0)
+    ] = 0.5,
+    mode: Annotated[
+        str, typer.Option(help="'trusted' (identifiers) or 'encoded' (from svduty encode).")
+    ] = "trusted",
+    clusters_file: Annotated[
+        Path | None, typer.Option("--clusters", help="Also write the person table (clusters).")
+    ] = None,
+) -> None:
+    """Link two extracts, or deduplicate one: a Fellegi-Sunter model trained without labels.
+
+    Writes one row per pair judged a match or near-match, ``id_l,id_r,match_probability``,
+    from ``--threshold`` up (docs/linkage.md). ``--mode encoded`` links files of keyed
+    Bloom-filter encodings made by ``svduty encode``, never seeing a name.
+    """
+    if len(files) not in (1, 2):
+        raise typer.BadParameter("give one file (deduplication) or two (linkage)")
+    right = files[1] if len(files) == 2 else None
+    if mode == "trusted":
+        from svduty.linkage.files import link_files, write_clusters, write_pairs
+
+        if not id_column:
+            raise typer.BadParameter("--id-column is needed", param_hint="--id-column")
+        chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+        with err.status("Linking..."):
+            result = link_files(files[0], right, id_column, chosen, threshold)
+        write_pairs(result, out_file)
+        pairs = result.pairs
+        if clusters_file:
+            write_clusters(result, clusters_file)
+    elif mode == "encoded":
+        from svduty.linkage.encoded import link_encoded
+
+        with err.status("Linking encodings..."):
+            pairs, clusters = link_encoded(files[0], right, threshold)
+        pairs = pairs[["id_l", "id_r", "match_probability"]]
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        pairs.to_csv(out_file, index=False)
+        if clusters_file:
+            clusters.to_csv(clusters_file, index=False)
+    else:
+        raise typer.BadParameter(f"{mode!r}: use 'trusted' or 'encoded'", param_hint="--mode")
+    out.print(f"{len(pairs):,} pairs written to {escape(str(out_file))}", highlight=False)
+
+
 @app.command("status")
 def status_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,

@@ -1,0 +1,408 @@
+"""Linkage at the hub on Bloom-filter encodings only (see :mod:`svduty.privacy.bloom`).
+
+The hub receives, from each partner, a file of encodings: a record id, one keyed Bloom filter per
+identifying field and keyed blocking hashes. It never sees a name. Linkage runs in four steps:
+
+1. **Blocking.** Candidate pairs agree on at least one keyed blocking hash (the union over the
+   rules, each an equi-join).
+2. **Comparison.** The Dice coefficient of each field's filters, for every candidate pair.
+3. **Model.** A Fellegi-Sunter model (Fellegi & Sunter 1969), fields independent given match
+   status. Each field's Dice coefficient falls into an agreement level: *identical* (Dice 1),
+   then levels cut at the 99.9th, 99th and 90th percentiles of that field's Dice among random
+   record pairs that are not identical, then *disagree*; a missing value is no evidence. Levels
+   set from random pairs do not depend on the hardening (balancing lifts every Dice coefficient
+   but keeps their order). The u-probabilities (how often non-matches fall in each level) are
+   counted on 200,000 random pairs, nearly all non-matches (Splink's
+   ``estimate_u_using_random_sampling``). The m-probabilities (the same for matches) are fitted
+   by expectation-maximisation (Dempster, Laird & Rubin 1977; Winkler 1988), once per blocking
+   rule on the pairs it found, leaving out the fields it blocks on, as Splink trains per blocking
+   rule: among pairs chosen for agreeing on a field, that field says nothing more. No label is
+   used. The prior is the share of matches among all pairs of records, and a pair's match
+   probability the posterior ``prior * BF / (prior * BF + 1 - prior)``, ``BF`` the product of
+   its fields' ``m/u``.
+4. **Clusters.** Pairs at or above the threshold are edges; clusters are connected components.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from svduty.errors import ConfigError
+from svduty.privacy.bloom import BLOCK_PREFIX, ENCODING_PREFIX, dice, from_hex
+
+RANDOM_PAIRS = 200_000
+QUANTILES = (0.90, 0.99, 0.999)
+CHUNK = 100_000
+MIN_RULE_PAIRS = 50
+MAX_RULE_PAIRS = 50_000_000
+
+
+def read_encoded(source: pd.DataFrame | str | Path) -> pd.DataFrame:
+    """A file of encodings (as :func:`svduty.privacy.bloom.encode_file` writes) or a table of
+    them, checked for its columns; empty values become ``None``."""
+    if isinstance(source, pd.DataFrame):
+        df = source.copy()
+    else:
+        df = pd.read_csv(source, dtype=str, keep_default_na=False)
+    missing = {"id", "scheme"} - set(df.columns)
+    if missing or not any(c.startswith(ENCODING_PREFIX) for c in df.columns):
+        raise ConfigError(
+            f"{source if not isinstance(source, pd.DataFrame) else 'the table'} is not a file of "
+            "encodings: expected columns id, scheme and bf:<field> (made by `svduty encode`)"
+        )
+    return df.astype(object).where(df.notna() & (df != ""), None)
+
+
+def _scheme(df: pd.DataFrame) -> dict[str, str]:
+    schemes = df["scheme"].dropna().unique()
+    if len(schemes) != 1:
+        raise ConfigError("a file of encodings must carry one scheme; it was altered or mixed")
+    head, _, fields = str(schemes[0]).partition(" fields=")
+    parts = dict(p.split("=", 1) for p in head.split()[1:])
+    parts.update({f.split(":", 1)[0]: f.split(":", 1)[1] for f in fields.split(",") if f})
+    return parts
+
+
+def check_compatible(left: pd.DataFrame, right: pd.DataFrame) -> list[str]:
+    """The fields both files encode alike; :class:`ConfigError` when the files were encoded under
+    different secrets or settings (their encodings could not be compared)."""
+    a, b = _scheme(left), _scheme(right)
+    for setting in ("bits", "hardening", "key"):
+        if a.get(setting) != b.get(setting):
+            raise ConfigError(
+                f"the two files were encoded with different {setting} "
+                f"({'secrets' if setting == 'key' else 'settings'}); both partners must encode "
+                "with the same secret and settings"
+            )
+    fields = [
+        c[len(ENCODING_PREFIX) :]
+        for c in left.columns
+        if c.startswith(ENCODING_PREFIX) and c in right.columns
+    ]
+    differ = [f for f in fields if a.get(f) != b.get(f)]
+    if differ:
+        raise ConfigError(f"fields {', '.join(differ)} were encoded with different kinds or k")
+    if not fields:
+        raise ConfigError("the two files have no encoded field in common")
+    return fields
+
+
+def candidate_pairs(
+    left: pd.DataFrame, right: pd.DataFrame | None = None
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Row numbers (i, j) of the pairs that agree on at least one blocking hash (each pair once;
+    ``i < j`` when deduplicating one file), and for each rule which of them it found."""
+    other = left if right is None else right
+    rules = [c for c in left.columns if c.startswith(BLOCK_PREFIX) and c in other.columns]
+    if not rules:
+        raise ConfigError("the files have no blocking rule in common (columns block:<rule>)")
+    found = {}
+    for rule in rules:
+        a = pd.DataFrame({"key": left[rule], "i": np.arange(len(left))}).dropna()
+        b = pd.DataFrame({"key": other[rule], "j": np.arange(len(other))}).dropna()
+        size = (a["key"].value_counts() * b["key"].value_counts()).sum()
+        if size > MAX_RULE_PAIRS:
+            raise ConfigError(
+                f"blocking rule {rule[len(BLOCK_PREFIX) :]} would compare {int(size):,} pairs "
+                f"(at most {MAX_RULE_PAIRS:,}); encode with narrower blocking rules"
+            )
+        pairs = a.merge(b, on="key")
+        if right is None:
+            pairs = pairs[pairs["i"] < pairs["j"]]
+        found[rule] = pairs["i"].to_numpy(np.int64) * len(other) + pairs["j"].to_numpy(np.int64)
+    codes = np.unique(np.concatenate(list(found.values())))
+    by_rule = {rule[len(BLOCK_PREFIX) :]: np.isin(codes, c) for rule, c in found.items()}
+    return codes // len(other), codes % len(other), by_rule
+
+
+def compare(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    i: np.ndarray,
+    j: np.ndarray,
+    fields: list[str],
+) -> np.ndarray:
+    """Dice coefficients of the pairs (i, j), one column per field (NaN where either is empty)."""
+    out = np.full((len(i), len(fields)), np.nan)
+    nbytes = encoding_bytes(left) or encoding_bytes(right)
+    for f, name in enumerate(fields):
+        column = ENCODING_PREFIX + name
+        try:
+            a = from_hex(left[column].tolist(), nbytes)
+            b = from_hex(right[column].tolist(), nbytes)
+        except ValueError as e:
+            raise ConfigError(
+                f"field {name}: an encoding is not hex of {nbytes} bytes; the file was altered"
+            ) from e
+        has_a, has_b = left[column].notna().to_numpy(), right[column].notna().to_numpy()
+        for start in range(0, len(i), CHUNK):
+            ii, jj = i[start : start + CHUNK], j[start : start + CHUNK]
+            sims = dice(a[ii], b[jj])
+            out[start : start + CHUNK, f] = np.where(has_a[ii] & has_b[jj], sims, np.nan)
+    return out
+
+
+def encoding_bytes(df: pd.DataFrame) -> int:
+    """Bytes per encoding of a file (all its fields share one length)."""
+    for column in df.columns:
+        if column.startswith(ENCODING_PREFIX):
+            present = df[column].dropna()
+            if len(present):
+                return len(present.iloc[0]) // 2
+    return 0
+
+
+@dataclass
+class FellegiSunter:
+    """A Fellegi-Sunter model over Dice agreement levels, per field.
+
+    ``cuts[f]`` are the Dice thresholds of field ``f``'s levels (level 0 below the first,
+    the last level Dice 1); ``m[f]`` and ``u[f]`` the probabilities of each level among matches
+    and non-matches; ``prior`` the share of matches among all pairs of records.
+
+    Examples:
+        A planted mixture the model must recover: three fields, two of them blocked on by a
+        rule each; matches agree on each field nine times in ten, the non-matches a rule finds
+        agree on that rule's field only.
+
+        >>> rng = np.random.default_rng(1)
+        >>> model = FellegiSunter.from_random_pairs(list("abc"), rng.uniform(0, 0.6, (20000, 3)))
+        >>> agree = lambda n: np.where(rng.uniform(size=n) < 0.9, 1.0, 0.3)
+        >>> noise = lambda n: rng.uniform(0, 0.6, n)
+        >>> sims = np.vstack([
+        ...     np.column_stack([agree(400), agree(400), agree(400)]),  # 400 matches
+        ...     np.column_stack([np.ones(300), noise(300), noise(300)]),
+        ...     np.column_stack([noise(300), np.ones(300), noise(300)]),
+        ... ])
+        >>> blocks = {"a": (sims[:, 0] == 1, [0]), "b": (sims[:, 1] == 1, [1])}
+        >>> model.fit(sims, blocks, total_pairs=1_000_000)
+        >>> [round(float(m[-1]), 2) for m in model.m]  # P(identical | match), planted 0.9
+        [0.9, 0.89, 0.93]
+        >>> found = model.probability(model.levels(sims)) >= 0.5
+        >>> int(found[:400].sum()), int(found[400:].sum())  # matches found, non-matches taken
+        (388, 0)
+    """
+
+    fields: list[str]
+    cuts: list[np.ndarray]
+    u: list[np.ndarray]
+    m: list[np.ndarray] = field(default_factory=list)
+    prior: float = 0.01
+    iterations: int = 0
+
+    @classmethod
+    def from_random_pairs(cls, fields: list[str], sims: np.ndarray) -> FellegiSunter:
+        """Levels and u-probabilities from the Dice coefficients of random pairs."""
+        cuts, us = [], []
+        for f in range(len(fields)):
+            s = sims[:, f][~np.isnan(sims[:, f])]
+            below = s[s < 1.0]
+            q = np.quantile(below, QUANTILES) if len(below) else np.array([])
+            c = np.unique(np.append(q[(q > 0) & (q < 1.0)], 1.0))
+            cuts.append(c)
+            counts = np.bincount(np.searchsorted(c, s, side="right"), minlength=len(c) + 1)
+            us.append((counts + 0.5) / (counts.sum() + 0.5 * len(counts)))
+        m = [np.geomspace(0.01, 1.0, len(u)) / np.geomspace(0.01, 1.0, len(u)).sum() for u in us]
+        return cls(list(fields), cuts, us, m)
+
+    def levels(self, sims: np.ndarray) -> np.ndarray:
+        """Agreement levels (-1 where a value is missing) of Dice coefficients."""
+        out = np.full(sims.shape, -1, np.int8)
+        for f, c in enumerate(self.cuts):
+            present = ~np.isnan(sims[:, f])
+            out[present, f] = np.searchsorted(c, sims[present, f], side="right")
+        return out
+
+    def log_odds(self, levels: np.ndarray) -> np.ndarray:
+        """The log Bayes factor (natural log) of each pair: the sum of log(m/u) of its levels."""
+        return _log_odds(levels, self.m, self.u)
+
+    def probability(self, levels: np.ndarray) -> np.ndarray:
+        """Posterior match probability of each pair."""
+        logit = self.log_odds(levels) + np.log(self.prior) - np.log1p(-self.prior)
+        return 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
+
+    def summary(self) -> dict:
+        """The fitted model as plain numbers: the prior, and per field its Dice cuts and the m
+        and u probabilities of each level (lowest level first)."""
+        fields = {
+            name: {"cuts": c.tolist(), "m": m.tolist(), "u": u.tolist()}
+            for name, c, m, u in zip(self.fields, self.cuts, self.m, self.u, strict=True)
+        }
+        return {"prior": self.prior, "fields": fields}
+
+    def _em(self, levels: np.ndarray, max_iterations: int, tolerance: float) -> list:
+        """m-probabilities by expectation-maximisation on ``levels`` (``u`` fixed), with a prior
+        of its own for these pairs."""
+        m, prior = [x.copy() for x in self.m], 0.5
+        for _ in range(max_iterations):
+            logit = _log_odds(levels, m, self.u) + np.log(prior) - np.log1p(-prior)
+            p = 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
+            new = []
+            for f in range(len(self.fields)):
+                present = levels[:, f] >= 0
+                weights = np.bincount(levels[present, f], weights=p[present], minlength=len(m[f]))
+                new.append((weights + 1e-3) / (weights.sum() + 1e-3 * len(weights)))
+            prior = float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
+            change = max(np.abs(a - b).max() for a, b in zip(new, m, strict=True))
+            m = new
+            self.iterations += 1
+            if change < tolerance:
+                break
+        return m
+
+    def fit(
+        self,
+        sims: np.ndarray,
+        blocks: dict[str, tuple[np.ndarray, list[int]]],
+        total_pairs: int,
+        max_iterations: int = 100,
+        tolerance: float = 1e-5,
+    ) -> None:
+        """Fit ``m`` and ``prior`` on candidate pairs, ``u`` staying as measured on random pairs.
+
+        Blocking selects pairs that agree on the fields of its rules, so among candidates those
+        fields no longer behave as they do among random pairs. As in Splink, the m-probabilities
+        are therefore estimated by EM once per blocking rule, on the pairs that rule found and
+        leaving out the rule's own fields, and each field's estimates are averaged (weighted by
+        pairs) over the rules that leave it out. The prior is then the share of matches among
+        *all* pairs of records (non-candidates taken as non-matches), found by a fixed-point
+        iteration, so that a candidate's posterior counts the evidence of every field, blocked on
+        or not, against the prior of a random pair.
+
+        Args:
+            sims: Dice coefficients of the candidate pairs, one column per field.
+            blocks: rule -> (which candidates it found, the fields it blocks on).
+            total_pairs: the number of record pairs in all (candidates or not).
+        """
+        levels = self.levels(sims)
+        sums = [np.zeros(len(u)) for u in self.u]
+        counts = np.zeros(len(self.fields))
+        for found, blocked in blocks.values():
+            rows = levels[found].copy()
+            rows[:, blocked] = -1
+            if len(rows) < MIN_RULE_PAIRS:
+                continue
+            for f, m in enumerate(self._em(rows, max_iterations, tolerance)):
+                if f not in blocked:
+                    n = float((rows[:, f] >= 0).sum())
+                    sums[f] += n * m
+                    counts[f] += n
+        # a field blocked on by every rule: EM on all candidates, that field included
+        fallback = self._em(levels, max_iterations, tolerance) if (counts == 0).any() else self.m
+        self.m = [sums[f] / counts[f] if counts[f] else fallback[f] for f in range(len(sums))]
+        log_odds = self.log_odds(levels)
+        prior = min(len(levels), 1) / max(total_pairs, 1)
+        for _ in range(max_iterations):
+            logit = log_odds + np.log(prior) - np.log1p(-prior)
+            new = float(np.clip((1.0 / (1.0 + np.exp(-logit))).sum() / total_pairs, 1e-12, 0.5))
+            if abs(new - prior) < tolerance * prior:
+                break
+            prior = new
+        self.prior = new
+
+
+def _log_odds(levels: np.ndarray, m: list[np.ndarray], u: list[np.ndarray]) -> np.ndarray:
+    total = np.zeros(len(levels))
+    for f in range(len(m)):
+        present = levels[:, f] >= 0
+        total[present] += (np.log(m[f]) - np.log(u[f]))[levels[present, f]]
+    return total
+
+
+def _random_pairs(n_left: int, n_right: int, dedupe: bool) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(20090901)  # fixed: the same files give the same model
+    i = rng.integers(0, n_left, RANDOM_PAIRS)
+    j = rng.integers(0, n_right, RANDOM_PAIRS)
+    keep = i != j if dedupe else np.ones(len(i), bool)
+    return i[keep], j[keep]
+
+
+def link_encoded(
+    left: pd.DataFrame | str | Path,
+    right: pd.DataFrame | str | Path | None = None,
+    threshold: float = 0.5,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Link two files of encodings (or deduplicate one) without any plain identifier.
+
+    Args:
+        left: a file of encodings (path) or the table :func:`svduty.privacy.bloom.encode_table`
+            made.
+        right: the other file; ``None`` to find duplicates within ``left``.
+        threshold: the match probability at or above which a pair is a match.
+
+    Returns:
+        ``pairs``: ``id_l``, ``id_r``, ``match_probability``, ``match_weight`` (log2 Bayes
+        factor) of the pairs at or above the threshold, most probable first; ``clusters``:
+        ``source`` (``left``/``right``), ``id`` and ``cluster`` for every record, records in one
+        cluster sharing its number. ``pairs.attrs`` holds ``candidates`` (the number of pairs
+        compared) and ``model`` (the fitted model's :meth:`FellegiSunter.summary`).
+
+    Examples:
+        >>> from svduty.privacy.bloom import encode_table
+        >>> people = pd.DataFrame({"ref": ["1", "2"], "surname": ["Dent", "Prefect"],
+        ...                        "dob": ["1950-01-02", "1960-03-04"]})
+        >>> fields = {"surname": "name", "dob": "date"}
+        >>> a = encode_table(people, fields, b"s" * 32, id_column="ref")
+        >>> b = encode_table(people.assign(surname=["Dnet", "Prefect"]), fields, b"s" * 32,
+        ...                  id_column="ref")
+        >>> pairs, clusters = link_encoded(a, b)
+        >>> sorted(pairs[["id_l", "id_r"]].values.tolist())
+        [['1', '1'], ['2', '2']]
+    """
+    if not 0.0 < threshold <= 1.0:
+        raise ConfigError(f"the threshold is a match probability in (0, 1], found {threshold}")
+    dedupe = right is None
+    lhs = read_encoded(left)
+    rhs = lhs if dedupe else read_encoded(right)
+    fields = check_compatible(lhs, rhs)
+    i, j, by_rule = candidate_pairs(lhs, None if dedupe else rhs)
+    ri, rj = _random_pairs(len(lhs), len(rhs), dedupe)
+    model = FellegiSunter.from_random_pairs(fields, compare(lhs, rhs, ri, rj, fields))
+    sims = compare(lhs, rhs, i, j, fields)
+    blocks = {
+        rule: (found, [f for f, name in enumerate(fields) if name in _rule_fields(rule)])
+        for rule, found in by_rule.items()
+    }
+    total = len(lhs) * (len(lhs) - 1) // 2 if dedupe else len(lhs) * len(rhs)
+    if len(i):
+        model.fit(sims, blocks, total)
+    levels = model.levels(sims)
+    probability = model.probability(levels)
+    keep = probability >= threshold
+    pairs = pd.DataFrame(
+        {
+            "id_l": lhs["id"].to_numpy()[i[keep]],
+            "id_r": rhs["id"].to_numpy()[j[keep]],
+            "match_probability": probability[keep],
+            "match_weight": (model.log_odds(levels[keep]) / np.log(2)),
+        }
+    )
+    pairs = pairs.sort_values("match_probability", ascending=False, kind="stable")
+    pairs = pairs.reset_index(drop=True)
+    pairs.attrs = {"candidates": len(i), "model": model.summary()}
+    offset = 0 if dedupe else len(lhs)
+    clusters = _clusters(lhs, rhs, i[keep], j[keep] + offset, dedupe)
+    return pairs, clusters
+
+
+def _rule_fields(rule: str) -> set[str]:
+    """The fields a blocking rule (``surname.soundex+dob.year``) uses."""
+    return {part.rpartition(".")[0] for part in rule.split("+")}
+
+
+def _clusters(
+    lhs: pd.DataFrame, rhs: pd.DataFrame, i: np.ndarray, j: np.ndarray, dedupe: bool
+) -> pd.DataFrame:
+    nodes = len(lhs) + (0 if dedupe else len(rhs))
+    graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(nodes, nodes))
+    _, labels = connected_components(graph, directed=False)
+    sources = ["left"] * len(lhs) + ([] if dedupe else ["right"] * len(rhs))
+    ids = list(lhs["id"]) + ([] if dedupe else list(rhs["id"]))
+    return pd.DataFrame({"source": sources, "id": ids, "cluster": labels})
