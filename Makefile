@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/synth.py
 	$(BIN)/python benchmarks/sna.py
+	$(BIN)/python benchmarks/linkage.py
 
 # Check style and common mistakes.
 lint: $(STAMP)

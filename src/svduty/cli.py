@@ -593,6 +593,37 @@ def link_files_cmd(
     out.print(f"{len(pairs):,} pairs written to {escape(str(out_file))}", highlight=False)
 
 
+@app.command("link")
+def link_cmd(
+    threshold: Annotated[
+        float,
+        typer.Option(help="The match probability from which two records are one person."),
+    ] = 0.9,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Link people across the partner feeds, inside the linkage store.
+
+    Splink (trained without labels) links the person records of every person-level feed by
+    their sealed identifiers, and writes to the warehouse table person_links a stable
+    pseudonymous person key for every record; nothing else leaves the linkage store. People
+    already linked keep their keys when new months arrive (docs/linkage.md).
+    """
+    from svduty.linkage.people import link_people
+
+    con = _connect()
+    with err.status("Linking people across feeds..."):
+        summary = link_people(con, state.settings, threshold)
+    if as_json:
+        _print_json(summary)
+        return
+    out.print(
+        f"{summary['records']:,} person records from {len(summary['feeds'])} feeds linked into "
+        f"{summary['clusters']:,} people (threshold {threshold}; {summary['seconds']:.1f} s); "
+        "keys in the warehouse table person_links.",
+        highlight=False,
+    )
+
+
 @app.command("status")
 def status_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,

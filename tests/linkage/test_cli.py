@@ -81,3 +81,29 @@ def test_link_files_needs_an_id_column_in_trusted_mode(tmp_path: Path) -> None:
     one.write_text("ref,surname\n1,Smith\n2,Smyth\n")
     done = run_cli("link-files", str(one), "--out", str(tmp_path / "p.csv"))
     assert done.returncode != 0 and "--id-column" in done.stderr
+
+
+def test_link_command_writes_person_keys(tmp_path: Path) -> None:
+    import json
+
+    import duckdb
+
+    from svduty.config import Settings
+    from svduty.demo import run_demo
+    from svduty.warehouse import connect
+
+    settings = Settings(data_dir=tmp_path / "data", key_file=tmp_path / "key")
+    con = connect(settings)
+    run_demo(con, settings, seed=2, years=1, scale=0.03)
+    con.disconnect()
+    env = {"SVDUTY_KEY_FILE": str(tmp_path / "key")}
+    done = run_cli("link", "--json", data_dir=settings.data_dir, env=env)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert 0 < summary["clusters"] < summary["records"]
+    db = duckdb.connect(str(settings.data_dir / "warehouse.duckdb"), read_only=True)
+    rows, keys = db.execute(
+        "SELECT count(*), count(DISTINCT linked_key) FROM person_links"
+    ).fetchone()
+    db.close()
+    assert (rows, keys) == (summary["records"], summary["clusters"])

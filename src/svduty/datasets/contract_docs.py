@@ -37,6 +37,13 @@ FILE_RULES = {
     "too-large": "a file or archive member over 1 GiB",
     "not-zip": "a .zip that cannot be read",
     "not-found": "no such file or folder",
+    "missing": "an extract given to `svduty link-files` that does not exist",
+    "id-column": "an extract for `svduty link-files` without the id column named",
+    "field-count": "an extract row with more or fewer fields than its header",
+    "column": "a column to compare that is missing from one of the extracts",
+    "id-empty": "an extract with records whose id is empty",
+    "id-unique": "an extract whose ids repeat",
+    "pair": "a ground-truth file of linked pairs whose row does not hold two ids",
 }
 
 

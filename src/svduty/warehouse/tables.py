@@ -185,6 +185,21 @@ TABLES: dict[str, TableDef] = {
             (),
             "Indices of Deprivation by LSOA 2021 and domain; 2019 is bridged from 2011 LSOAs",
         ),
+        TableDef(
+            "person_links",
+            _s(
+                feed="string",
+                record_key="string",
+                person_key="string",
+                linked_key="string",
+                cluster_size="int64",
+                match_probability="float64",
+                linked_at="timestamp('UTC')",
+            ),
+            (),
+            "cross-agency record linkage: one row per person record (feed, record and person "
+            "pseudonyms) with the pseudonymous key of the person it was linked to",
+        ),
     )
 }
 
