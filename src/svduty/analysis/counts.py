@@ -14,7 +14,7 @@ import ibis
 import pandas as pd
 
 from svduty.analysis.definition import Definition
-from svduty.analysis.scope import Scope, areas, month_label, month_range, serious_violence
+from svduty.analysis.scope import Scope, month_label, month_range, serious_violence
 
 ALL = "all"  # the kind of every serious violence record, and the area of the whole partnership
 
@@ -68,46 +68,6 @@ def area_counts(
     return stacked.reindex(grid, fill_value=0).astype("int64").reset_index()
 
 
-def lsoa_counts(table: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
-    """Non-zero counts by ``kind``, ``lsoa`` and ``month`` for the reference area's LSOAs."""
-    inside = table[table["lsoa"].isin(set(places["lsoa21_code"]))]
-    return inside[["kind", "lsoa", "month", "count"]].reset_index(drop=True)
-
-
 def scope_months(con: Any, definition: Definition, scope: Scope) -> list[str]:
     """The scope's months as ``YYYY-MM``, first to last."""
     return [month_label(m) for m in month_range(con, definition, scope)]
-
-
-def counts(con: Any, definition: Definition, scope: Scope) -> dict[str, Any]:
-    """Every count of the assessment: ``rows`` of ``{kind, month, area, count}`` for the whole
-    partnership (area ``all``, zeros included), each partnership area (zeros included) and each
-    LSOA of the reference area (non-zero cells only), plus the records outside the reference
-    area or without a place.
-    """
-    places = areas(con, scope)
-    months = scope_months(con, definition, scope)
-    table = count_table(con, definition, scope)
-    kinds = kinds_of(definition)
-    by_area = area_counts(table, places, months, kinds)
-    by_lsoa = lsoa_counts(table, places).rename(columns={"lsoa": "area"})
-    rows = pd.concat([by_area, by_lsoa], ignore_index=True)[["kind", "month", "area", "count"]]
-    all_kind = table[table["kind"] == ALL]
-    inside = all_kind["lsoa"].isin(set(places["lsoa21_code"]))
-    return {
-        "rows": [
-            {"kind": k, "month": m, "area": a, "count": int(c)}
-            for k, m, a, c in rows.itertuples(index=False)
-        ],
-        "months": months,
-        "no_location": int(all_kind.loc[all_kind["lsoa"].isna(), "count"].sum()),
-        "outside_area": int(all_kind.loc[all_kind["lsoa"].notna() & ~inside, "count"].sum()),
-        "note": (
-            "Records by kind, month and area. Kind 'all' counts each record once, whatever its "
-            "kinds; kinds overlap (a knife robbery is both). Area 'all' is the whole "
-            "partnership, including records outside the reference LSOAs or without a place; "
-            "partnership areas and LSOAs count records placed in them. Each source's records "
-            "are counted: one incident seen by police and by the emergency department counts "
-            "in both."
-        ),
-    }

@@ -55,7 +55,6 @@ def summary(f: dict[str, Any]) -> list[str]:
     """The main findings in plain English, one sentence each."""
     out: list[str] = []
     whole = _whole(f)
-    labels = _labels(f)
     sc = f["scope"]
     if whole:
         rate = whole.get("rate_per_1000")
@@ -104,7 +103,7 @@ def summary(f: dict[str, Any]) -> list[str]:
         listed = "; ".join(f"{lab.lower()} in {m} ({flag})" for lab, m, flag in flagged[:4])
         out.append(f"Months outside the control limits: {listed}.")
     out += _where_summary(f)
-    out += _section_summaries(f, labels)
+    out += _section_summaries(f)
     return out
 
 
@@ -131,7 +130,7 @@ def _where_summary(f: dict[str, Any]) -> list[str]:
     return out
 
 
-def _section_summaries(f: dict[str, Any], labels: dict[str, str]) -> list[str]:
+def _section_summaries(f: dict[str, Any]) -> list[str]:
     out = []
     who = (f.get("who") or {}).get("under_25") or {}
     for r in who.get("shares", []):

@@ -19,7 +19,6 @@ from typing import Any
 from jinja2 import Environment, select_autoescape
 
 from svduty.analysis.assessment import assess
-from svduty.analysis.counts import ALL
 from svduty.analysis.definition import Definition
 from svduty.analysis.scope import Scope
 from svduty.reports import sections
@@ -93,10 +92,8 @@ def write_sna(
     if public:
         say("Disclosure control for the public version")
         figures = public_figures(figures)
-    codes = {r["area"] for r in figures["counts"] if r["area"] != ALL}
-    codes |= {r["lsoa"] for r in (figures.get("where") or {}).get("lsoas", [])}
     say("Drawing the charts and maps")
-    features = lsoa_features(con, codes | _scope_lsoas(con, figures))
+    features = lsoa_features(con, {p["lsoa"] for p in figures["places"]})
     html = render_html(figures, features)
     out.mkdir(parents=True, exist_ok=True)
     written = {"html": out / REPORT, "json": out / FIGURES}
@@ -106,13 +103,3 @@ def write_sna(
         say("Printing the PDF")
         written["pdf"] = print_pdf(written["html"], out / PDF)
     return written
-
-
-def _scope_lsoas(con: Any, figures: dict[str, Any]) -> set[str]:
-    from svduty.analysis.scope import areas
-
-    area = figures["scope"]["area"]
-    places = areas(con)
-    if area != ALL:
-        places = places[places["csp24_code"] == area]
-    return set(places["lsoa21_code"])
