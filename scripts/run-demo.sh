@@ -9,6 +9,8 @@ echo "== The demo partnership: a synthetic county, generated and loaded feed by 
 $svduty --data-dir "$data_dir" demo --seed 1
 echo "== svduty status"
 $svduty --data-dir "$data_dir" status
+echo "== People across agencies (linked by svduty demo, as svduty link does), for publication"
+$svduty --data-dir "$data_dir" cohorts --public
 echo "== The Strategic Needs Assessment, for the partnership and for publication"
 $svduty --data-dir "$data_dir" sna --out "$data_dir/sna"
 $svduty --data-dir "$data_dir" sna --public --out "$data_dir/sna-public"

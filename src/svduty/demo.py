@@ -2,7 +2,8 @@
 
 The synthetic files hold made-up names, dates of birth and NHS numbers, so they are generated in
 a temporary folder outside the data folder, loaded (reference data, then every partner feed, the
-identifiers sealed on the way), and deleted: nothing in the data folder holds an identifier in
+identifiers sealed on the way), its people linked across the feeds (``svduty link``), and
+deleted: nothing in the data folder holds an identifier in
 clear. ``<data>/demo.json`` records the seed and settings, from which ``svduty synth`` makes the
 same files (and their truth) again, byte for byte.
 """
@@ -21,6 +22,7 @@ from svduty.datasets.partners import FEEDS
 from svduty.ingest.loader import IngestReport
 from svduty.ingest.partners import ingest_feed
 from svduty.ingest.sources import find_sources
+from svduty.linkage.people import link_people
 from svduty.reference import load_reference
 
 
@@ -51,6 +53,8 @@ def run_demo(
             say(f"Loading {name}")
             feeds[name] = ingest_feed(con, settings, name, *find_sources([work / "feeds" / name]))
         effects = json.loads((work / "truth" / "effects.json").read_text())
+        say("Linking people across the partner feeds")
+        linked = link_people(con, settings)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     record = {
@@ -60,6 +64,7 @@ def run_demo(
         "feeds": {name: report.totals() for name, report in feeds.items()},
         "refused": sum(len(r.refused) for r in feeds.values()),
         "planted": effects,
+        "linkage": {k: linked[k] for k in ("records", "clusters", "pairs", "seconds")},
         "summary": summary,
     }
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -60,6 +60,8 @@ def test_the_report_is_three_self_contained_files(reports: dict) -> None:
     assert {"kind", "month", "area", "count"} <= set(figures["counts"][0])
     for part in ("trends", "where", "when", "who", "why", "measures", "quality", "forecast"):
         assert figures[part], part
+    assert figures["cohorts"]["available"] and figures["cohorts"]["knife_under_25"]["people"] > 20
+    assert "People across agencies" in html
 
 
 def test_report_counts_equal_the_counts_by_kind(reports: dict, synthetic_warehouse) -> None:
@@ -159,7 +161,10 @@ class _Tables(HTMLParser):
             self._cell.append(data)
 
 
-COUNT_HEADERS = {"Records", "Under 25", "People counted", "Baseline", "Latest"}
+COUNT_HEADERS = {
+    "Records", "Under 25", "People counted", "Baseline", "Latest", "People", "In two or more",
+    "Victims", "Suspects", "Both",
+}  # fmt: skip
 
 
 def test_the_public_report_shows_no_small_count(reports: dict) -> None:

@@ -209,6 +209,7 @@ def assess(
 def _parts() -> dict[str, Callable[[Any, Definition, Scope], Any]]:
     """The sections computed by their own modules, in report order."""
     from svduty.analysis import (
+        cohorts,
         harm,
         hotspots,
         measures,
@@ -236,6 +237,7 @@ def _parts() -> dict[str, Callable[[Any, Definition, Scope], Any]]:
             "age_sex": who.age_sex(con, d, s),
             "under_25": who.under_25(con, d, s),
         },
+        "cohorts": lambda con, d, s: cohorts.cohorts(con, d, s),
         "why": lambda con, d, s: why.risk_factors(con, d, s),
         "measures": lambda con, d, s: measures.success_measures(con, d, s),
         "quality": lambda con, d, s: quality.data_quality(con, s),

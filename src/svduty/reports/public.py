@@ -28,9 +28,14 @@ def is_count(key: str) -> bool:
         >>> is_count("count"), is_count("count_school_days"), is_count("hour")
         (True, True, False)
     """
-    return key in COUNT_FIELDS or key.startswith(("count_", "window_")) or key.endswith("_count")
+    return (
+        key in COUNT_FIELDS
+        or key.startswith(("count_", "window_", "people_"))
+        or key.endswith("_count")
+    )
 
 
+MEDIAN_PEOPLE = 10  # the fewest people whose median months before a knife offence is published
 DROPPED_SERIES = ("rolling_12", "expected", "low", "high")
 NOTE = (
     "Statistical disclosure control: no count from 1 to 4 is shown for any area, month or "
@@ -176,7 +181,9 @@ def public_figures(figures: dict[str, Any]) -> dict[str, Any]:
         k["count"] = published[(k["kind"], ALL, "", "total")]
         if k["count"] is None:
             k["share"] = k["rate_per_1000"] = None
-    for name in ("where", "when", "who", "why", "measures", "quality", "forecast", "harm"):
+    for name in (
+        "where", "when", "who", "cohorts", "why", "measures", "quality", "forecast", "harm"
+    ):  # fmt: skip
         part = f.get(name)
         if part is not None:
             f[name] = _public_part(name, part, published)
@@ -185,6 +192,16 @@ def public_figures(figures: dict[str, Any]) -> dict[str, Any]:
     f["public"] = True
     f["disclosure"] = {"note": NOTE, "suppressed": hidden, "rule": "1-4 suppressed; secondary"}
     return f
+
+
+def public_cohorts(cohorts: dict[str, Any]) -> dict[str, Any]:
+    """The cohort figures (:func:`svduty.analysis.cohorts.cohorts`) fit for publication, as in
+    the public assessment."""
+    part = copy.deepcopy(cohorts)
+    hidden = _walk(part)
+    _cohort_derived(part)
+    part["disclosure"] = {"note": NOTE, "suppressed": hidden, "rule": "1-4 suppressed; secondary"}
+    return part
 
 
 def _public_part(name: str, part: dict[str, Any], published: dict[Any, int | None]) -> Any:
@@ -225,8 +242,28 @@ def _public_part(name: str, part: dict[str, Any], published: dict[Any, int | Non
     return part
 
 
+def _cohort_derived(part: Any) -> None:
+    """In the cohort figures, a share whose counts were suppressed would give them back, and
+    months before a knife offence are published only for groups of at least
+    :data:`MEDIAN_PEOPLE`."""
+    if isinstance(part, dict):
+        counts = [part[k] for k in part if is_count(k)]
+        if any(v is None for v in counts):
+            for k in list(part):
+                if k.startswith(("share", "median", "quartile")):
+                    part[k] = None
+        if "median_months" in part and (part.get("people") or 0) < MEDIAN_PEOPLE:
+            part["median_months"] = part["quartile_months"] = None
+        for value in part.values():
+            _cohort_derived(value)
+    elif isinstance(part, list):
+        for value in part:
+            _cohort_derived(value)
+
+
 def _derived(f: dict[str, Any]) -> None:
     """Leave out shares and ratios whose counts were suppressed."""
+    _cohort_derived(f.get("cohorts"))
     school = (f.get("when") or {}).get("school_days") or {}
     for a in school.get("after_school", []):
         if any(a.get(k) is None for k in a if is_count(k)):

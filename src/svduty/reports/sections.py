@@ -344,6 +344,7 @@ def _missing(name: str) -> Callable[[dict[str, Any], Features], str]:
 
 def build(f: dict[str, Any], features: Features) -> list[dict[str, str]]:
     """The report's sections in order: ``{id, title, html}``."""
+    from svduty.reports import section_cohorts
     from svduty.reports import sections_more as more
 
     parts: list[tuple[str, str, Callable[[dict[str, Any], Features], str]]] = [
@@ -353,6 +354,7 @@ def build(f: dict[str, Any], features: Features) -> list[dict[str, str]]:
         ("where", "Where", more.where),
         ("when", "When", more.when),
         ("who", "Who", more.who),
+        ("cohorts", "People across agencies: cohorts and pathways", section_cohorts.cohorts),
         ("why", "Why: risk factors", more.why),
         ("measures", "Home Office success measures", more.measures),
         ("quality", "Data quality by partner", more.quality),
