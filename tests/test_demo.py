@@ -29,6 +29,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     outputs.append(run_cli("-v", "status", "--json", data_dir=data))
     outputs.append(run_cli("-v", "quarantine", "--json", "--limit", "0", data_dir=data))
     outputs.append(run_cli("-v", "status", data_dir=data))
+    outputs.append(run_cli("-v", "cohorts", "--json", data_dir=data))
     return {"data": data, "source": source, "outputs": outputs}
 
 
@@ -43,6 +44,10 @@ def test_demo_loads_every_feed(demo: dict[str, Any]) -> None:
     record = json.loads((demo["data"] / "demo.json").read_text())
     assert record["seed"] == int(SEED)
     assert all(t["rows_loaded"] > 0 for t in record["feeds"].values())
+    # people are linked, and counted across agencies
+    assert 0 < record["linkage"]["clusters"] < record["linkage"]["records"]
+    figures = json.loads(demo["outputs"][5].stdout)
+    assert figures["available"] and figures["people"] == record["linkage"]["clusters"]
 
 
 def _identifiers(source: Path) -> set[str]:

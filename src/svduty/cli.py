@@ -269,6 +269,7 @@ def demo_cmd(
 
     The generated files (made-up identifiers) stay outside the data folder and are deleted
     after loading; the data folder keeps the warehouse, the sealed linkage store and demo.json.
+    People are then linked across the feeds (as svduty link does), for svduty cohorts.
     """
     from svduty.demo import run_demo
 
@@ -283,6 +284,12 @@ def demo_cmd(
             name, f"{t['rows_read']:,}", f"{t['rows_loaded']:,}", f"{t['rows_quarantined']:,}"
         )
     out.print(table)
+    linked = record["linkage"]
+    out.print(
+        f"{linked['records']:,} person records linked into {linked['clusters']:,} people "
+        f"({linked['seconds']:.1f} s).",
+        highlight=False,
+    )
     if record["refused"]:
         raise SvdutyError(f"{record['refused']} demo file(s) were refused: see svduty status")
 
@@ -464,12 +471,6 @@ def sna_cmd(
         out.print(f"  {what:5} {escape(str(path))}", highlight=False)
 
 
-ENCODED_KINDS = {
-    "forename": "name", "surname": "name", "date_of_birth": "date", "postcode": "postcode",
-    "nhs_number": "code", "pnc_id": "code", "upn": "code",
-}  # fmt: skip
-
-
 @app.command("encode")
 def encode_cmd(
     source: Annotated[
@@ -499,32 +500,29 @@ def encode_cmd(
     Names, date of birth and postcode become keyed Bloom-filter encodings, exact identifiers
     and blocking keys keyed hashes: the file written holds no identifier, and only holders of
     the secret can make matching encodings (docs/privacy-preserving-linkage.md). Link encoded
-    files with ``svduty link-files --mode encoded``.
+    files with ``svduty link-files --mode encoded``. A feed's file also carries the feed's name
+    and the partner's record (and person) references, so that the hub can attach each encoding
+    to its own records and link all the feeds.
     """
     from svduty.datasets.partners import FEEDS
-    from svduty.privacy.bloom import encode_file
+    from svduty.privacy.bloom import encode_feed_file, encode_file
 
     if source == "csv":
         if not id_column:
             raise typer.BadParameter("--id-column is needed with 'csv'", param_hint="--id-column")
-        chosen: list[str] | dict[str, str] | None = (
+        chosen: list[str] | None = (
             [c.strip() for c in columns.split(",") if c.strip()] if columns else None
         )
-        ident = id_column
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        rows = encode_file(path, out_file, id_column, secret_file, chosen)
     elif source in FEEDS and FEEDS[source].person_level:
-        feed = FEEDS[source]
-        by_name = {c.name: c for c in feed.contract.columns}
-        ident = by_name[feed.record_id].header
-        chosen = {
-            c.header: ENCODED_KINDS[c.name]
-            for c in feed.contract.columns
-            if c.identifier and c.name in ENCODED_KINDS
-        }
+        # the feed's name and its record (and person) references travel with the encodings, so
+        # that the hub can attach them to its rows (`svduty link --mode encoded`)
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        rows = encode_feed_file(source, path, out_file, secret_file)
     else:
         known = ", ".join(n for n, f in FEEDS.items() if f.person_level)
         raise typer.BadParameter(f"{source!r}: use 'csv' or a person-level feed: {known}")
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    rows = encode_file(path, out_file, ident, secret_file, chosen)
     out.print(f"{rows:,} records encoded into {escape(str(out_file))}", highlight=False)
 
 
@@ -556,18 +554,49 @@ def link_files_cmd(
     clusters_file: Annotated[
         Path | None, typer.Option("--clusters", help="Also write the person table (clusters).")
     ] = None,
+    model_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--model", help="Trusted mode: also write the model and its quality estimates (JSON)."
+        ),
+    ] = None,
+    review: Annotated[
+        int | None,
+        typer.Option(
+            help="Also draw this many pairs for clerical review, by match-probability band.",
+            min=1,
+        ),
+    ] = None,
+    review_out: Annotated[
+        Path | None,
+        typer.Option("--review-out", help="Where to write the review sample (with --review)."),
+    ] = None,
 ) -> None:
     """Link two extracts, or deduplicate one: a Fellegi-Sunter model trained without labels.
 
     Writes one row per pair judged a match or near-match, ``id_l,id_r,match_probability``,
     from ``--threshold`` up (docs/linkage.md). ``--mode encoded`` links files of keyed
-    Bloom-filter encodings made by ``svduty encode``, never seeing a name.
+    Bloom-filter encodings made by ``svduty encode``, never seeing a name. ``--review N
+    --review-out FILE`` writes a clerical review sample to label and read back with
+    ``svduty link-review`` (docs/linkage-quality.md).
     """
+    from svduty.linkage.review import SCORED_FLOOR, estimate_quality, review_sample, write_review
+
     if len(files) not in (1, 2):
         raise typer.BadParameter("give one file (deduplication) or two (linkage)")
+    if (review is None) != (review_out is None):
+        raise typer.BadParameter("give --review N and --review-out FILE together")
     right = files[1] if len(files) == 2 else None
+    floor = min(SCORED_FLOOR, threshold)
     if mode == "trusted":
-        from svduty.linkage.files import link_files, write_clusters, write_pairs
+        from svduty.linkage.files import (
+            link_files,
+            read_extract,
+            write_clusters,
+            write_model,
+            write_pairs,
+        )
+        from svduty.linkage.review import with_record_values
 
         if not id_column:
             raise typer.BadParameter("--id-column is needed", param_hint="--id-column")
@@ -578,19 +607,94 @@ def link_files_cmd(
         pairs = result.pairs
         if clusters_file:
             write_clusters(result, clusters_file)
+        if model_file:
+            write_model(result, model_file)
+        estimates = result.estimates
+        if review is not None and review_out is not None and result.scored is not None:
+            sample = review_sample(result.scored, review, threshold, floor)
+            frames = [read_extract(f, id_column) for f in files]
+            sample = with_record_values(
+                sample, frames[0], frames[1] if right else None, id_column, list(result.columns)
+            )
+            write_review(sample, review_out)
     elif mode == "encoded":
         from svduty.linkage.encoded import link_encoded
 
+        if model_file:
+            raise typer.BadParameter("--model is for trusted mode", param_hint="--model")
         with err.status("Linking encodings..."):
-            pairs, clusters = link_encoded(files[0], right, threshold)
-        pairs = pairs[["id_l", "id_r", "match_probability"]]
+            # for review, every pair from the floor up: the model does not depend on threshold
+            scored, clusters = link_encoded(files[0], right, floor if review else threshold)
+            if review and clusters_file and floor < threshold:
+                _, clusters = link_encoded(files[0], right, threshold)
+        scored = scored[["id_l", "id_r", "match_probability"]]
+        pairs = scored[scored["match_probability"] >= threshold]
         out_file.parent.mkdir(parents=True, exist_ok=True)
         pairs.to_csv(out_file, index=False)
         if clusters_file:
             clusters.to_csv(clusters_file, index=False)
+        estimates = None
+        if review is not None and review_out is not None:
+            estimates = estimate_quality(scored["match_probability"], threshold, floor)
+            write_review(review_sample(scored, review, threshold, floor), review_out)
     else:
         raise typer.BadParameter(f"{mode!r}: use 'trusted' or 'encoded'", param_hint="--mode")
     out.print(f"{len(pairs):,} pairs written to {escape(str(out_file))}", highlight=False)
+    if estimates and estimates["precision"] is not None:
+        out.print(
+            f"Model estimates (no labels): precision {estimates['precision']:.4f}, recall "
+            f"{estimates['recall']:.4f} among candidate pairs (docs/linkage-quality.md).",
+            highlight=False,
+        )
+    if review_out is not None:
+        out.print(
+            f"Review sample written to {escape(str(review_out))}: fill is_match with 1 or 0, "
+            "then run svduty link-review on it.",
+            highlight=False,
+        )
+
+
+@app.command("link-review")
+def link_review_cmd(
+    path: Annotated[
+        Path, typer.Argument(help="The review sample, is_match filled in.", dir_okay=False)
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the estimates as JSON.")] = False,
+) -> None:
+    """Precision and recall from a labelled clerical review sample, with 95% intervals.
+
+    Reads the file ``svduty link-files --review N --review-out FILE`` wrote, once an analyst
+    has set ``is_match`` to 1 (same person) or 0 (different people) on every row, and estimates
+    precision per match-probability band and overall, and recall among the scored pairs,
+    weighting each pair by its sampling weight (docs/linkage-quality.md).
+    """
+    from svduty.linkage.review import read_review, review_quality
+
+    quality = review_quality(read_review(path))
+    if as_json:
+        _print_json(quality)
+        return
+
+    def interval(q: dict[str, Any]) -> str:
+        if q["estimate"] is None:
+            return "no pair to estimate it from"
+        return f"{q['estimate']:.4f} (95% CI {q['low']:.4f} to {q['high']:.4f})"
+
+    table = Table(title=f"Clerical review: {quality['labelled']:,} pairs labelled")
+    for name in ("band", "accepted", "pairs", "labelled", "matches", "share matching", "95% CI",
+                 "mean model p"):  # fmt: skip
+        table.add_column(name, justify="left" if name == "band" else "right")
+    for b in quality["bands"]:
+        table.add_row(
+            escape(b["band"]), "yes" if b["accepted"] else "no", f"{b['pairs']:,.0f}",
+            str(b["labelled"]), str(b["matches"]), f"{b['precision']:.3f}",
+            f"{b['low']:.3f}-{b['high']:.3f}", f"{b['mean_probability']:.3f}",
+        )  # fmt: skip
+    out.print(table)
+    out.print(f"Precision: {interval(quality['precision'])}", highlight=False)
+    out.print(f"Recall among the scored pairs: {interval(quality['recall'])}", highlight=False)
+    if quality["f1"] is not None:
+        out.print(f"F1: {quality['f1']:.4f}", highlight=False)
 
 
 @app.command("link")
@@ -599,6 +703,21 @@ def link_cmd(
         float,
         typer.Option(help="The match probability from which two records are one person."),
     ] = 0.9,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="Score the pairs on duckdb or spark (default: the data folder's engine).",
+            show_default=False,
+        ),
+    ] = None,
+    new_only: Annotated[
+        bool,
+        typer.Option(
+            "--new-only",
+            help="Link only the records not yet linked, with the saved model (incremental).",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Link people across the partner feeds, inside the linkage store.
@@ -606,22 +725,139 @@ def link_cmd(
     Splink (trained without labels) links the person records of every person-level feed by
     their sealed identifiers, and writes to the warehouse table person_links a stable
     pseudonymous person key for every record; nothing else leaves the linkage store. People
-    already linked keep their keys when new months arrive (docs/linkage.md).
+    already linked keep their keys when new months arrive. With --new-only, only the pairs
+    with a new record are scored, with the model the last full run saved; known people are
+    never split, so relink in full now and then (docs/linkage.md).
     """
     from svduty.linkage.people import link_people
 
+    chosen = engine or state.settings.engine or "duckdb"
+    if chosen not in ("duckdb", "spark"):
+        raise typer.BadParameter("choose duckdb or spark", param_hint="--engine")
     con = _connect()
     with err.status("Linking people across feeds..."):
-        summary = link_people(con, state.settings, threshold)
+        summary = link_people(con, state.settings, threshold, engine=chosen, incremental=new_only)
     if as_json:
         _print_json(summary)
         return
+    if summary["mode"] == "incremental":
+        how = (
+            f"{summary['new_records']:,} new records linked incrementally "
+            f"({summary['pairs_scored']:,} pairs scored); "
+        )
+    elif summary["fallback"]:
+        how = f"linked in full ({summary['fallback']}); "
+    else:
+        how = ""
     out.print(
-        f"{summary['records']:,} person records from {len(summary['feeds'])} feeds linked into "
-        f"{summary['clusters']:,} people (threshold {threshold}; {summary['seconds']:.1f} s); "
-        "keys in the warehouse table person_links.",
+        f"{how}{summary['records']:,} person records from {len(summary['feeds'])} feeds linked "
+        f"into {summary['clusters']:,} people (threshold {threshold}; {chosen}; "
+        f"{summary['seconds']:.1f} s); keys in the warehouse table person_links.",
         highlight=False,
     )
+
+
+@app.command("cohorts")
+def cohorts_cmd(
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="The first month (YYYY-MM); default: the first loaded."),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="The last month (YYYY-MM); default: the last loaded.")
+    ] = None,
+    area: Annotated[
+        str | None,
+        typer.Option(help="One partnership area or local authority (code or name); default: all."),
+    ] = None,
+    definition: Annotated[
+        Path | None,
+        typer.Option(help="A local definition of serious violence (TOML); default: svduty's."),
+    ] = None,
+    lookback: Annotated[
+        int, typer.Option(help="Months of contacts counted before a first knife offence.", min=1)
+    ] = 12,
+    public: Annotated[
+        bool,
+        typer.Option("--public", help="Apply the disclosure control of the public assessment."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Count people across agencies: repeat victims and suspects, victims who are also
+    suspects, and what agencies knew of under-25s before their first knife offence.
+
+    People are counted by the person keys of svduty link (run it first); no name is used, and
+    no person is scored (docs/cohorts.md). With --public, no count from 1 to 4 is shown.
+    """
+    from svduty.analysis.cohorts import cohorts
+    from svduty.analysis.definition import load_definition
+    from svduty.analysis.scope import Scope
+
+    spec = load_definition(definition)
+    con = _connect()
+    scope = Scope.from_options(start, end, area).resolve(con)
+    with err.status("Counting people across agencies..."):
+        figures = cohorts(con, spec, scope, lookback=lookback)
+    if public:
+        from svduty.reports.public import public_cohorts
+
+        figures = public_cohorts(figures)
+    if as_json:
+        _print_json(figures)
+        return
+    if not figures.get("available"):
+        out.print(escape(figures["note"]), highlight=False)
+        raise typer.Exit(0)
+    _print_cohorts(figures)
+
+
+def _count(value: Any) -> str:
+    return "*" if value is None else f"{value:,}"
+
+
+def _pct(value: Any) -> str:
+    return "*" if value is None else f"{100 * value:.0f}%"
+
+
+def _print_cohorts(f: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    out.print(f"{_count(f['people'])} linked people with records in the period.", highlight=False)
+    t = Table(title="Repeat victims and suspects of serious violence")
+    for h in ("Group", "People", "Two or more", "Share"):
+        t.add_column(h, justify="left" if h == "Group" else "right")
+    for r in f["repeats"]:
+        t.add_row(
+            escape(r["label"]), _count(r["people"]), _count(r["people_repeat"]),
+            _pct(r["share_repeat"]),
+        )  # fmt: skip
+    out.print(t)
+    t = Table(title="Victims who are also suspects")
+    for h in ("Age", "Victims", "Suspects", "Both"):
+        t.add_column(h, justify="left" if h == "Age" else "right")
+    for r in f["victim_suspects"]:
+        t.add_row(r["group"], _count(r["victims"]), _count(r["suspects"]), _count(r["people"]))
+    out.print(t)
+    k = f["knife_under_25"]
+    t = Table(
+        title=f"{_count(k['people'])} under-25s at their first knife offence: known in the "
+        f"{k['lookback_months']} months before"
+    )
+    for h in ("Contact", "People", "Share", "Median months before"):
+        t.add_column(h, justify="left" if h == "Contact" else "right")
+    for r in k["known_before"]:
+        months = r.get("median_months")
+        t.add_row(
+            escape(r["label"]), _count(r["people"]), _pct(r["share"]),
+            "-" if months is None else f"{months:.1f}",
+        )  # fmt: skip
+    out.print(t)
+    t = Table(title="The order in which agencies met them")
+    t.add_column("Pathway")
+    t.add_column("People", justify="right")
+    for r in k["pathways"]:
+        t.add_row(escape(r["pathway"]), _count(r["people"]))
+    out.print(t)
 
 
 @app.command("status")

@@ -64,19 +64,7 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     finally:
         logging.getLogger().removeHandler(handler)
     con.disconnect()
-    # the truth: each record's true person, under the warehouse's pseudonyms of its references
-    key = derive(master_key(settings), "pseudonym")
-    truth = {}
-    with open(tmp / "synth" / "truth" / "people.csv", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            feed = FEEDS[row["feed"]]
-            record = pseudonym(key, f"{feed.name}:record", row["record_id"])
-            person = (
-                pseudonym(key, f"{feed.name}:person", row["partner_person_id"])
-                if feed.person_id
-                else None
-            )
-            truth[(feed.name, record, person)] = row["person_id"]
+    truth = _truth(tmp / "synth", settings)
     with open(tmp / "synth" / "truth" / "persons.csv", encoding="utf-8") as f:
         persons = list(csv.DictReader(f))
     return {
@@ -89,6 +77,38 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "log": handler.lines,
         "warehouse": settings.duckdb_path,
     }
+
+
+def _truth(synth: Path, settings: Settings) -> dict[tuple[str, str, str | None], str]:
+    """Each record's true person, under the warehouse's pseudonyms of its references."""
+    key = derive(master_key(settings), "pseudonym")
+    truth = {}
+    with open(synth / "truth" / "people.csv", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            feed = FEEDS[row["feed"]]
+            record = pseudonym(key, f"{feed.name}:record", row["record_id"])
+            person = (
+                pseudonym(key, f"{feed.name}:person", row["partner_person_id"])
+                if feed.person_id
+                else None
+            )
+            truth[(feed.name, record, person)] = row["person_id"]
+    return truth
+
+
+def _quality(
+    rows: list[dict[str, Any]], truth: dict[tuple[str, str, str | None], str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Pair quality of ``person_links`` rows against the truth: over all pairs, across feeds."""
+    truth_groups: dict[str, list[str]] = defaultdict(list)
+    found_groups: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        name = "|".join(x or "" for x in _ident(r))
+        truth_groups[truth[_ident(r)]].append(name)
+        found_groups[r["linked_key"]].append(name)
+    overall = pair_quality(_pairs(found_groups), _pairs(truth_groups), dedupe=True)
+    across = pair_quality(_pairs(found_groups, True), _pairs(truth_groups, True), dedupe=True)
+    return overall, across
 
 
 class _Capture(logging.Handler):
@@ -132,14 +152,7 @@ def test_every_record_once_with_its_cluster(linked: dict[str, Any]) -> None:
 
 
 def test_quality_against_the_truth(linked: dict[str, Any]) -> None:
-    truth_groups: dict[str, list[str]] = defaultdict(list)
-    found_groups: dict[str, list[str]] = defaultdict(list)
-    for r in linked["after"]:
-        name = "|".join(x or "" for x in _ident(r))
-        truth_groups[linked["truth"][_ident(r)]].append(name)
-        found_groups[r["linked_key"]].append(name)
-    overall = pair_quality(_pairs(found_groups), _pairs(truth_groups), dedupe=True)
-    across = pair_quality(_pairs(found_groups, True), _pairs(truth_groups, True), dedupe=True)
+    overall, across = _quality(linked["after"], linked["truth"])
     print("\nperson linkage, all pairs:", overall, "\nacross feeds:", across)
     print("summary:", {k: v for k, v in linked["second"].items() if k != "model"})
     assert overall["f1"] >= F1_TARGET

@@ -122,8 +122,8 @@ def events(con: Any, definition: Definition, keys: ir.Table) -> pd.DataFrame:
     if "feed_police_crime" in tables:
         c = classified(con, definition)
         c = c.filter(c.source == "police-crime")
-        police_kinds = c.group_by("record").aggregate(
-            sv=ibis.literal(True), knife=(c.kind == KNIFE).any()
+        police_kinds = c.group_by(_record=c.record).aggregate(
+            _sv=ibis.literal(True), _knife=(c.kind == KNIFE).any()
         )
     for feed, (table, when, place) in _FEEDS.items():
         if table not in tables:
@@ -143,14 +143,14 @@ def events(con: Any, definition: Definition, keys: ir.Table) -> pd.DataFrame:
         }
         if feed == "police-crime":
             assert police_kinds is not None
-            t = t.left_join(police_kinds, t.record_key == police_kinds.record)
+            t = t.left_join(police_kinds, t.record_key == police_kinds._record)
             cols |= {
                 "record": t.record_key,
                 "pk": t.person_key.fill_null(""),
                 "date": t[when].cast("date"),
                 "role": t.role.lower(),
-                "sv": t.sv.fill_null(False),
-                "knife": t.knife.fill_null(False),
+                "sv": t._sv.fill_null(False),
+                "knife": t._knife.fill_null(False),
                 "exploitation": t.exploitation.fill_null(False),
                 "age": t.age_at_event.cast("float64"),
                 "lsoa": t[place],

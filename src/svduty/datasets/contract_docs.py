@@ -44,6 +44,9 @@ FILE_RULES = {
     "id-empty": "an extract with records whose id is empty",
     "id-unique": "an extract whose ids repeat",
     "pair": "a ground-truth file of linked pairs whose row does not hold two ids",
+    "review-header": "a clerical review file for `svduty link-review` without a column it needs",
+    "review-label": "a clerical review row whose is_match is not 1 or 0 (or is empty)",
+    "review-value": "a clerical review row whose probability, band, accepted or weight is unusable",
 }
 
 

@@ -25,6 +25,7 @@ identifying field and keyed blocking hashes. It never sees a name. Linkage runs 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,6 +92,58 @@ def check_compatible(left: pd.DataFrame, right: pd.DataFrame) -> list[str]:
     if not fields:
         raise ConfigError("the two files have no encoded field in common")
     return fields
+
+
+def check_schemes(files: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+    """The settings several files of encodings share (``bits``, ``hardening``, ``key`` and each
+    field's ``kind:k``), the files named by the mapping's keys.
+
+    Files may encode different fields (a feed without NHS numbers has no ``bf:nhs_number``), but
+    a field two files both encode must be encoded alike.
+
+    Raises:
+        ConfigError: naming the first file whose secret or settings disagree with the files
+            before it (its encodings could not be compared with theirs), or whose scheme is mixed.
+    """
+    shared: dict[str, str] = {}
+    first = ""
+    for name, df in files.items():
+        try:
+            scheme = _scheme(df)
+        except ConfigError as e:
+            raise ConfigError(f"{name}: {e}") from e
+        if not first:
+            shared, first = dict(scheme), name
+            continue
+        for setting in ("bits", "hardening", "key"):
+            if scheme.get(setting) != shared.get(setting):
+                what = "a different secret" if setting == "key" else f"different {setting}"
+                raise ConfigError(
+                    f"{name} was encoded with {what} than {first}: its encodings cannot be "
+                    "compared; every partner must encode with the partnership's secret and the "
+                    "same settings"
+                )
+        for column in df.columns:
+            if column.startswith(ENCODING_PREFIX):
+                f = column[len(ENCODING_PREFIX) :]
+                if f in shared and scheme.get(f) != shared[f]:
+                    raise ConfigError(
+                        f"{name} encodes field {f} as {scheme.get(f)}, the files before it as "
+                        f"{shared[f]}; encode every file with the same kinds and k"
+                    )
+                shared.setdefault(f, scheme.get(f, ""))
+    return shared
+
+
+def union_encoded(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Files of encodings stacked into one table, their columns the union of theirs: a field or
+    blocking rule a file lacks is missing (``None``) for its records, so the model takes it as
+    no evidence and blocking never pairs on it."""
+    if not frames:
+        return pd.DataFrame({"id": [], "scheme": []}, dtype=object)
+    columns = list(dict.fromkeys(c for df in frames for c in df.columns))
+    union = pd.concat([df.reindex(columns=columns) for df in frames], ignore_index=True)
+    return union.astype(object).where(union.notna(), None)
 
 
 def candidate_pairs(
@@ -362,6 +415,47 @@ def link_encoded(
     lhs = read_encoded(left)
     rhs = lhs if dedupe else read_encoded(right)
     fields = check_compatible(lhs, rhs)
+    scored = score_pairs(lhs, None if dedupe else rhs, fields, threshold)
+    i, j = scored["i"].to_numpy(), scored["j"].to_numpy()
+    pairs = pd.DataFrame(
+        {
+            "id_l": lhs["id"].to_numpy()[i],
+            "id_r": rhs["id"].to_numpy()[j],
+            "match_probability": scored["match_probability"].to_numpy(),
+            "match_weight": scored["match_weight"].to_numpy(),
+        }
+    )
+    pairs.attrs = dict(scored.attrs)
+    offset = 0 if dedupe else len(lhs)
+    clusters = _clusters(lhs, rhs, i, j + offset, dedupe)
+    return pairs, clusters
+
+
+def score_pairs(
+    left: pd.DataFrame,
+    right: pd.DataFrame | None,
+    fields: Sequence[str],
+    threshold: float,
+) -> pd.DataFrame:
+    """Block, compare, fit the model and score: the pairs of rows at or above ``threshold``.
+
+    Args:
+        left: a table of encodings (:func:`read_encoded`, or :func:`union_encoded` of several).
+        right: the other table; ``None`` to deduplicate ``left``.
+        fields: the fields compared (each a ``bf:<field>`` column of both tables).
+        threshold: the lowest match probability kept, in (0, 1].
+
+    Returns:
+        ``i`` and ``j`` (row numbers in ``left`` and ``right``; ``i < j`` when deduplicating),
+        ``match_probability`` and ``match_weight`` (log2 Bayes factor), most probable first;
+        ``attrs`` holds ``candidates`` (pairs compared) and ``model``
+        (:meth:`FellegiSunter.summary`, with the blocking rules used).
+    """
+    if not 0.0 < threshold <= 1.0:
+        raise ConfigError(f"the threshold is a match probability in (0, 1], found {threshold}")
+    dedupe = right is None
+    lhs, rhs = left, left if right is None else right
+    fields = list(fields)
     i, j, by_rule = candidate_pairs(lhs, None if dedupe else rhs)
     ri, rj = _random_pairs(len(lhs), len(rhs), dedupe)
     model = FellegiSunter.from_random_pairs(fields, compare(lhs, rhs, ri, rj, fields))
@@ -376,20 +470,69 @@ def link_encoded(
     levels = model.levels(sims)
     probability = model.probability(levels)
     keep = probability >= threshold
-    pairs = pd.DataFrame(
+    scored = pd.DataFrame(
         {
-            "id_l": lhs["id"].to_numpy()[i[keep]],
-            "id_r": rhs["id"].to_numpy()[j[keep]],
+            "i": i[keep],
+            "j": j[keep],
             "match_probability": probability[keep],
-            "match_weight": (model.log_odds(levels[keep]) / np.log(2)),
+            "match_weight": model.log_odds(levels[keep]) / np.log(2),
         }
     )
-    pairs = pairs.sort_values("match_probability", ascending=False, kind="stable")
-    pairs = pairs.reset_index(drop=True)
-    pairs.attrs = {"candidates": len(i), "model": model.summary()}
-    offset = 0 if dedupe else len(lhs)
-    clusters = _clusters(lhs, rhs, i[keep], j[keep] + offset, dedupe)
-    return pairs, clusters
+    scored = scored.sort_values("match_probability", ascending=False, kind="stable")
+    scored = scored.reset_index(drop=True)
+    summary = model.summary() | {"blocking_rules": list(by_rule)}
+    scored.attrs = {"candidates": len(i), "model": summary}
+    return scored
+
+
+def dedupe_union(encoded: pd.DataFrame, threshold: float = 0.5) -> tuple[pd.DataFrame, np.ndarray]:
+    """Deduplicate a table of encodings that may stack several files with different fields
+    (:func:`union_encoded`): every ``bf:`` field compared where both records hold it.
+
+    Returns:
+        The pairs at or above ``threshold`` as :func:`score_pairs` gives them (row numbers ``i``
+        and ``j``), and each row's cluster number (the connected components of those pairs).
+
+    Examples:
+        >>> from svduty.privacy.bloom import encode_table
+        >>> people = pd.DataFrame({"ref": ["1", "2", "3"], "surname": ["Dent", "Dnet", "Pra"],
+        ...                        "dob": ["1950-01-02", "1950-01-02", "1960-03-04"]})
+        >>> a = encode_table(people, {"surname": "name", "dob": "date"}, b"s" * 32,
+        ...                  id_column="ref")
+        >>> b = encode_table(people.iloc[:1], {"dob": "date"}, b"s" * 32, id_column="ref")
+        >>> union = union_encoded([a, b])
+        >>> union["bf:surname"].isna().tolist()  # the second file has no surname
+        [False, False, False, True]
+        >>> pairs, clusters = dedupe_union(union)
+        >>> bool(clusters[0] == clusters[1] != clusters[2]), len(clusters)
+        (True, 4)
+    """
+    fields = [c[len(ENCODING_PREFIX) :] for c in encoded.columns if c.startswith(ENCODING_PREFIX)]
+    if len(encoded) < 2:
+        empty = _no_pairs()
+        return empty, np.arange(len(encoded))
+    scored = score_pairs(encoded, None, fields, threshold)
+    nodes = len(encoded)
+    graph = coo_matrix(
+        (np.ones(len(scored)), (scored["i"].to_numpy(), scored["j"].to_numpy())),
+        shape=(nodes, nodes),
+    )
+    _, labels = connected_components(graph, directed=False)
+    return scored, labels
+
+
+def _no_pairs() -> pd.DataFrame:
+    """No pairs (a table with fewer than two records)."""
+    empty = pd.DataFrame(
+        {
+            "i": np.array([], np.int64),
+            "j": np.array([], np.int64),
+            "match_probability": np.array([], float),
+            "match_weight": np.array([], float),
+        }
+    )
+    empty.attrs = {"candidates": 0, "model": {}}
+    return empty
 
 
 def _rule_fields(rule: str) -> set[str]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
+import numpy as np
 import pandas as pd
 from splink import DuckDBAPI, Linker, SettingsCreator
 
@@ -36,6 +37,7 @@ from svduty.linkage.model import (
     comparison_for,
     parameters_table,
 )
+from svduty.linkage.review import SCORED_FLOOR, estimate_quality
 
 ID = "svduty_id"  # the id column's name inside the model
 _TABLES = {"svduty_left": "left", "svduty_right": "right"}  # Splink's table name -> side
@@ -68,6 +70,12 @@ class LinkResult:
         parameters: m, u and match weight per comparison level (see
             :func:`svduty.linkage.model.parameters_table`).
         settings: the trained model as Splink writes it (column names as the model saw them).
+        scored: ``id_l, id_r, match_probability`` for every candidate pair scored at or above
+            ``scored_floor`` (below the threshold too), as ``pairs``; what a clerical review
+            sample is drawn from (:func:`svduty.linkage.review.review_sample`).
+        estimates: the model's own estimates of precision, recall and F1, from the match
+            probabilities of every candidate pair
+            (:func:`svduty.linkage.review.estimate_quality`).
     """
 
     pairs: pd.DataFrame
@@ -82,6 +90,8 @@ class LinkResult:
     probability_two_random_records_match: float
     parameters: pd.DataFrame
     settings: dict[str, Any] = field(repr=False)
+    scored: pd.DataFrame | None = field(default=None, repr=False)
+    estimates: dict[str, Any] | None = None
 
     def summary(self) -> dict[str, Any]:
         """The run's parameters and model, JSON-ready, to write beside its outputs."""
@@ -101,6 +111,7 @@ class LinkResult:
             "parameters": self.parameters.astype(object)
             .where(self.parameters.notna(), None)
             .to_dict("records"),
+            "model_estimates": self.estimates,
             "splink_settings": self.settings,
         }
 
@@ -291,6 +302,8 @@ def link_files(
     columns: list[str] | None = None,
     threshold: float = 0.5,
     seed: int = 42,
+    *,
+    scored_floor: float = SCORED_FLOOR,
 ) -> LinkResult:
     """Link two CSV extracts (``link_only``), or deduplicate one (``dedupe_only``), with Splink.
 
@@ -307,6 +320,8 @@ def link_files(
         columns: the columns to compare; by default every column the files share but the id.
         threshold: the match probability from which a pair is a match, in (0, 1].
         seed: the seed of the random sampling, so that a run can be repeated exactly.
+        scored_floor: the lowest match probability kept in ``scored`` (at most ``threshold``).
+            Every candidate pair, however unlikely, counts in ``estimates``.
 
     Returns:
         The pairs, clusters and trained model (:class:`LinkResult`).
@@ -330,6 +345,9 @@ def link_files(
     """
     if not 0 < threshold <= 1:
         raise ConfigError(f"threshold must be a match probability in (0, 1]; got {threshold}")
+    if not 0 < scored_floor <= 1:
+        raise ConfigError(f"scored_floor must be a probability in (0, 1]; got {scored_floor}")
+    floor = min(scored_floor, threshold)
     paths = [Path(left)] + ([Path(right)] if right is not None else [])
     frames = [read_extract(p, id_column) for p in paths]
     chosen = _comparison_columns(paths, frames, id_column, columns)
@@ -364,8 +382,8 @@ def link_files(
         con = duckdb.connect(":memory:")
         try:
             with _splink_quiet():
-                pairs, clusters, model = _run_splink(
-                    con, model_frames, settings, training, threshold, seed
+                pairs, clusters, model, scored, probabilities = _run_splink_scored(
+                    con, model_frames, settings, training, threshold, seed, floor
                 )
         finally:
             con.close()
@@ -379,6 +397,7 @@ def link_files(
         )
         clusters = _clusters(nodes.assign(cluster_id=nodes.index))
         model = settings.create_settings_dict("duckdb")
+        scored, probabilities = pairs.copy(), np.zeros(0)
     originals = {v: k for k, v in names.items()}
     return LinkResult(
         pairs=pairs,
@@ -393,17 +412,20 @@ def link_files(
         probability_two_random_records_match=float(model["probability_two_random_records_match"]),
         parameters=parameters_table(model),
         settings=model,
+        scored=scored,
+        estimates=estimate_quality(probabilities, threshold, floor),
     )
 
 
-def _run_splink(
+def _trained_linker(
     con: duckdb.DuckDBPyConnection,
     frames: Sequence[pd.DataFrame],
     settings: SettingsCreator,
     training: Sequence[BlockingRule],
-    threshold: float,
     seed: int,
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+) -> tuple[Linker, dict[str, Any]]:
+    """Train the model (u by random sampling, m by EM per training rule, the prior capped) and
+    return a linker that predicts with it, and the model as Splink saves it."""
     db_api = DuckDBAPI(connection=con)
     names = list(_TABLES)[: len(frames)]
     tables = [db_api.register(f, table_name=n) for f, n in zip(frames, names, strict=True)]
@@ -423,6 +445,18 @@ def _run_splink(
     prior = model["probability_two_random_records_match"]
     model["probability_two_random_records_match"] = min(prior, prior_ceiling(frames))
     linker = Linker(tables if len(tables) == 2 else tables[0], model, log_level=None)
+    return linker, model
+
+
+def _run_splink(
+    con: duckdb.DuckDBPyConnection,
+    frames: Sequence[pd.DataFrame],
+    settings: SettingsCreator,
+    training: Sequence[BlockingRule],
+    threshold: float,
+    seed: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    linker, model = _trained_linker(con, frames, settings, training, seed)
     predictions = linker.inference.predict(
         threshold_match_probability=threshold, warning_mode="never"
     )
@@ -432,6 +466,32 @@ def _run_splink(
     pairs = _pairs(predictions.as_pandas_dataframe(), threshold, dedupe=len(frames) == 1)
     clusters = _clusters(clustered.as_pandas_dataframe())
     return pairs, clusters, model
+
+
+def _run_splink_scored(
+    con: duckdb.DuckDBPyConnection,
+    frames: Sequence[pd.DataFrame],
+    settings: SettingsCreator,
+    training: Sequence[BlockingRule],
+    threshold: float,
+    seed: int,
+    floor: float,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], pd.DataFrame, np.ndarray]:
+    """As :func:`_run_splink`, and also every candidate pair's match probability and the pairs
+    scored at or above ``floor`` (for :mod:`svduty.linkage.review`)."""
+    linker, model = _trained_linker(con, frames, settings, training, seed)
+    predictions = linker.inference.predict(warning_mode="never")  # every candidate pair
+    clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=threshold
+    )
+    relation = predictions.as_duckdbpyrelation()
+    probabilities = relation.select("match_probability").fetchnumpy()["match_probability"]
+    kept = relation.filter(f"match_probability >= {float(floor)!r}").df()
+    dedupe = len(frames) == 1
+    scored = _pairs(kept, floor, dedupe)
+    pairs = _pairs(kept, threshold, dedupe)
+    clusters = _clusters(clustered.as_pandas_dataframe())
+    return pairs, clusters, model, scored, np.asarray(probabilities, dtype=float)
 
 
 def prior_ceiling(frames: Sequence[pd.DataFrame]) -> float:

@@ -23,11 +23,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 import pandas as pd
 import splink.comparison_library as cl
 from splink import block_on
 
 MAX_PAIRS_PER_RULE = 5_000_000  # a rule that would score more candidate pairs is narrowed
+NARROWINGS = 2  # a rule over the limit is narrowed this many ways, each by another column
+#: The coarse keys a rule over the limit may be narrowed by: a column's first characters (an
+#: initial; a date's decade, year or month; a postcode's area), the shortest enough first.
+COARSE_PREFIXES: dict[str, tuple[int, ...]] = {
+    "forename": (1, 2, 3), "surname": (1, 2, 3), "name": (1, 2, 3), "date": (3, 4, 7),
+    "postcode": (1, 2, 3), "identifier": (2, 4), "address": (1, 2, 3), "text": (1, 2, 3),
+}  # fmt: skip
 CATEGORY_MAX_VALUES = 30  # a column whose 30 commonest values are 95% of all is a category
 
 _DATE_PATTERNS = (
@@ -44,6 +52,7 @@ _ADDRESS_TOKENS = {
     "address", "addr", "street", "road", "suburb", "town", "city", "locality", "district",
     "county", "village", "line", "house", "building", "flat",
 }  # fmt: skip
+_PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")  # a column name SQL reads unquoted
 _IDENTIFIER_TOKENS = {"nhs", "ssn", "nino", "pnc", "upn", "uln", "passport", "licence"}
 
 #: The comparison each kind of column gets, and the words the docs use for it.
@@ -156,17 +165,54 @@ def comparison_for(column: str, kind: str) -> Any:
 
 @dataclass(frozen=True)
 class BlockingRule:
-    """A rule for candidate pairs: equal values in every column, or two columns swapped."""
+    """A rule for candidate pairs: equal values in every column, or two columns swapped.
+
+    ``prefixes`` narrows a column to its first characters, one length per column (0: the whole
+    value), for a coarse key such as a surname's initial or the year of a date (empty: every
+    column whole).
+    """
 
     columns: tuple[str, ...]
     swapped: bool = False
+    prefixes: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.prefixes and len(self.prefixes) != len(self.columns):
+            raise ValueError("a rule needs one prefix length per column (0: the whole value)")
+        if self.swapped and any(self.prefixes):
+            raise ValueError("a swapped rule compares whole values")
+        if not any(self.prefixes):  # one way to write whole values, so that rules compare equal
+            object.__setattr__(self, "prefixes", ())
+
+    def terms(self) -> list[tuple[str, int]]:
+        """Each column and how many of its first characters are compared (0: all)."""
+        return list(zip(self.columns, self.prefixes or (0,) * len(self.columns), strict=True))
+
+    def narrowed(self, column: str, prefix: int = 0) -> BlockingRule:
+        """The rule with one more column, or the first ``prefix`` characters of one.
+
+        Examples:
+            >>> BlockingRule(("dob",)).narrowed("surname", 1).describe()
+            'same dob and first character of surname'
+        """
+        keys = [*self.terms(), (column, prefix)]
+        return BlockingRule(tuple(c for c, _ in keys), prefixes=tuple(n for _, n in keys))
 
     def splink_rule(self) -> Any:
-        """The rule as Splink takes it (a ``block_on`` creator or SQL)."""
+        """The rule as Splink takes it (a ``block_on`` creator or SQL).
+
+        Examples:
+            >>> BlockingRule(("dob", "surname"), prefixes=(0, 1)).splink_rule().get_blocking_rule(
+            ...     "duckdb").blocking_rule_sql
+            '(l."dob" = r."dob") AND (SUBSTRING(l.surname, 1, 1) = SUBSTRING(r.surname, 1, 1))'
+        """
         if self.swapped:
             a, b = self.columns
             return f'l."{a}" = r."{b}" and l."{b}" = r."{a}"'
-        return block_on(*self.columns)
+        for column, n in self.terms():
+            if n and not _PLAIN_NAME.fullmatch(column):  # quoted, Spark would read a string
+                raise ValueError(f"a prefix needs a plain SQL column name, not {column!r}")
+        return block_on(*(f"substr({c}, 1, {n})" if n else c for c, n in self.terms()))
 
     def describe(self) -> str:
         """The rule in words, for the documentation of a run.
@@ -176,10 +222,68 @@ class BlockingRule:
             'forename and surname swapped'
             >>> BlockingRule(("dob",)).describe()
             'same dob'
+            >>> BlockingRule(("forename", "surname", "dob"), prefixes=(0, 0, 4)).describe()
+            'same forename and surname and first 4 characters of dob'
         """
         if self.swapped:
             return f"{self.columns[0]} and {self.columns[1]} swapped"
-        return "same " + " and ".join(self.columns)
+
+        def key(column: str, n: int) -> str:
+            if not n:
+                return column
+            return f"first {'character' if n == 1 else f'{n} characters'} of {column}"
+
+        return "same " + " and ".join(key(c, n) for c, n in self.terms())
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class PairCounter:
+    """Counts the candidate pairs of rules on the same frames, in DuckDB (as Splink's SQL reads
+    the keys: ``substr`` for a prefix, nulls matching nothing), the frames loaded once."""
+
+    def __init__(self, frames: Sequence[pd.DataFrame], columns: Sequence[str]) -> None:
+        self._con = duckdb.connect(":memory:")
+        self._sides = len(frames)
+        self._counted: dict[BlockingRule, int] = {}
+        columns = list(dict.fromkeys(columns))
+        as_text = ", ".join(f"CAST({_quoted(c)} AS VARCHAR) AS {_quoted(c)}" for c in columns)
+        for i, frame in enumerate(frames):
+            self._con.register("svduty_frame", frame[columns])
+            self._con.execute(f"CREATE TABLE side_{i} AS SELECT {as_text} FROM svduty_frame")
+            self._con.unregister("svduty_frame")
+
+    def close(self) -> None:
+        self._con.close()
+
+    def count(self, rule: BlockingRule) -> int:
+        """How many candidate pairs the rule generates (see :func:`count_pairs`)."""
+        if rule not in self._counted:
+            self._counted[rule] = self._count(rule)
+        return self._counted[rule]
+
+    def _count(self, rule: BlockingRule) -> int:
+        keys = [f"substr({_quoted(c)}, 1, {n})" if n else _quoted(c) for c, n in rule.terms()]
+        # swapped, the right side's second column is compared with the left's first
+        right_keys = keys[::-1] if rule.swapped else keys
+
+        def grouped(side: int, exprs: list[str]) -> str:
+            select = ", ".join(f"{e} AS k{j}" for j, e in enumerate(exprs))
+            present = " AND ".join(f"{e} IS NOT NULL" for e in exprs)
+            return f"SELECT {select}, count(*) AS n FROM side_{side} WHERE {present} GROUP BY ALL"
+
+        left = grouped(0, keys)
+        if self._sides == 1 and not rule.swapped:
+            sql = f"SELECT sum(n * (n - 1)) FROM ({left})"  # each pair twice, as below
+        else:
+            right = grouped(self._sides - 1, right_keys)
+            on = " AND ".join(f"l.k{j} = r.k{j}" for j in range(len(keys)))
+            sql = f"SELECT sum(l.n * r.n) FROM ({left}) l JOIN ({right}) r ON {on}"
+        row = self._con.execute(sql).fetchone()
+        total = int(row[0] or 0) if row else 0
+        return total // 2 if self._sides == 1 else total
 
 
 def count_pairs(frames: Sequence[pd.DataFrame], rule: BlockingRule) -> int:
@@ -192,19 +296,17 @@ def count_pairs(frames: Sequence[pd.DataFrame], rule: BlockingRule) -> int:
         >>> names = pd.DataFrame({"f": ["ann", "lee"], "s": ["lee", "ann"]})
         >>> count_pairs([names, names.head(1)], BlockingRule(("f", "s"), swapped=True))
         1
+        >>> count_pairs([names], BlockingRule(("f", "s"), prefixes=(0, 1)))
+        0
+        >>> dates = pd.DataFrame({"dob": ["1990-01-01", "1990-12-31", "1991-01-01"]})
+        >>> count_pairs([dates], BlockingRule(("dob",), prefixes=(4,)))
+        1
     """
-    cols = list(rule.columns)
-    left = frames[0][cols].dropna()
-    right = frames[-1][cols].dropna()
-    if rule.swapped:  # the right side's second column is compared with the left's first
-        right = right[cols[::-1]].set_axis(cols, axis=1)
-    n_left = left.value_counts().rename("n_left")
-    n_right = right.value_counts().rename("n_right")
-    if len(frames) == 1 and not rule.swapped:
-        return int((n_left * (n_left - 1) // 2).sum())
-    joined = pd.merge(n_left, n_right, left_index=True, right_index=True)
-    total = int((joined["n_left"] * joined["n_right"]).sum())
-    return total // 2 if len(frames) == 1 else total
+    counter = PairCounter(frames, rule.columns)
+    try:
+        return counter.count(rule)
+    finally:
+        counter.close()
 
 
 def _candidate_rules(kinds: dict[str, str]) -> tuple[list[BlockingRule], list[BlockingRule]]:
@@ -229,12 +331,49 @@ def _candidate_rules(kinds: dict[str, str]) -> tuple[list[BlockingRule], list[Bl
     return rules, fallbacks
 
 
-def choose_blocking_rules(
-    frames: Sequence[pd.DataFrame], kinds: dict[str, str], max_rules: int = 8
-) -> list[BlockingRule]:
-    """Blocking rules for prediction, each under :data:`MAX_PAIRS_PER_RULE` candidate pairs.
+def _narrow(
+    counter: PairCounter,
+    kinds: dict[str, str],
+    rule: BlockingRule,
+    pairs: int,
+    order: Sequence[str],
+    max_pairs: int,
+    avoid: frozenset[str] = frozenset(),
+) -> tuple[BlockingRule, int]:
+    """A rule over ``max_pairs`` narrowed by the coarsest key that brings it under:
+    of the columns it lacks (not in ``avoid``), the shortest prefix of each (see
+    :data:`COARSE_PREFIXES`) or the whole value that does, the one keeping the most pairs. Where
+    none does, the narrowest key is added and the search goes on, up to three columns."""
+    while pairs > max_pairs and len(rule.columns) < 3:
+        options: list[tuple[BlockingRule, int]] = []
+        for column in order:
+            if column in rule.columns or column in avoid:
+                continue
+            coarse = COARSE_PREFIXES.get(kinds[column], ()) if _PLAIN_NAME.fullmatch(column) else ()
+            for prefix in (*coarse, 0):
+                candidate = rule.narrowed(column, prefix)
+                options.append((candidate, counter.count(candidate)))
+                if options[-1][1] <= max_pairs:
+                    break
+        if not options:
+            break
+        under = [o for o in options if o[1] <= max_pairs]
+        rule, pairs = max(under, key=lambda o: o[1]) if under else min(options, key=lambda o: o[1])
+    return rule, pairs
 
-    A rule over the limit is narrowed by adding the most distinctive column it lacks; a rule that
+
+def choose_blocking_rules(
+    frames: Sequence[pd.DataFrame],
+    kinds: dict[str, str],
+    max_rules: int = 8,
+    max_pairs: int = MAX_PAIRS_PER_RULE,
+) -> list[BlockingRule]:
+    """Blocking rules for prediction, each under ``max_pairs`` candidate pairs.
+
+    A rule over the limit is narrowed by a coarse key of a column it lacks (an initial, the
+    decade or year of a date, the start of a postcode; the whole value where no coarse key is
+    enough), the coarsest that brings it under the limit; and again, as a second rule, by a key
+    of another column, so that a typo in the key's column does not lose the pair. A rule that
     finds no pair at all is dropped. Several rules over different columns keep a pair whose
     values differ by a typo in one of them.
 
@@ -244,23 +383,46 @@ def choose_blocking_rules(
         >>> kinds = {"first_name": "forename", "surname": "surname", "dob": "date"}
         >>> [r.describe() for r in choose_blocking_rules([df, df], kinds)]
         ['same first_name and surname', 'same dob']
+
+        Over the limit, a rule is narrowed twice, by a coarse key of two other columns:
+
+        >>> df = pd.DataFrame({"first_name": ["ann", "amy", "bob", "ben", "cat", "cal"],
+        ...                    "surname": ["lee", "lam", "ray", "roe", "ng", "nash"],
+        ...                    "dob": ["1990-01-01"] * 6})
+        >>> count_pairs([df, df], BlockingRule(("dob",)))
+        36
+        >>> [r.describe() for r in choose_blocking_rules([df, df], kinds, max_pairs=12)]
+        ['same first_name and surname', 'same dob and first character of first_name', \
+'same dob and first character of surname']
     """
     distinct = {c: frames[0][c].nunique() for c in kinds}
     by_distinctness = sorted(kinds, key=lambda c: (-distinct[c], c))
     chosen: list[BlockingRule] = []
     preferred, fallbacks = _candidate_rules(kinds)
-    for rule in preferred + fallbacks:
-        if len(chosen) >= 3 and rule in fallbacks:
-            break
-        pairs = count_pairs(frames, rule)
-        extra = [c for c in by_distinctness if c not in rule.columns]
-        while pairs > MAX_PAIRS_PER_RULE and extra and not rule.swapped and len(rule.columns) < 3:
-            rule = BlockingRule((*rule.columns, extra.pop(0)))
-            pairs = count_pairs(frames, rule)
-        if 0 < pairs <= MAX_PAIRS_PER_RULE and rule not in chosen:
-            chosen.append(rule)
-        if len(chosen) == max_rules:
-            break
+    counter = PairCounter(frames, list(kinds))
+    try:
+        for rule in preferred + fallbacks:
+            if len(chosen) >= 3 and rule in fallbacks:
+                break
+            pairs = counter.count(rule)
+            variants = [(rule, pairs)]
+            if pairs > max_pairs and not rule.swapped:
+                variants, added = [], frozenset[str]()
+                while len(variants) < NARROWINGS:
+                    narrowed, n = _narrow(
+                        counter, kinds, rule, pairs, by_distinctness, max_pairs, added
+                    )
+                    if narrowed == rule:  # no column left to narrow it by
+                        break
+                    variants.append((narrowed, n))
+                    added |= set(narrowed.columns) - set(rule.columns)
+            for variant, n in variants:
+                if 0 < n <= max_pairs and variant not in chosen and len(chosen) < max_rules:
+                    chosen.append(variant)
+            if len(chosen) == max_rules:
+                break
+    finally:
+        counter.close()
     return chosen
 
 

@@ -23,6 +23,7 @@ Hardening applied (see ``docs/privacy-preserving-linkage.md`` for what it does a
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import hmac
 import re
@@ -224,13 +225,16 @@ def default_blocking(fields: Mapping[str, str]) -> list[tuple[str, ...]]:
         >>> default_blocking({"forename": "name", "surname": "name", "dob": "date"})
         [('dob.exact',), ('forename.soundex', 'dob.year'), ('surname.soundex', 'dob.year'), \
 ('forename.soundex', 'surname.soundex')]
+        >>> default_blocking({"forename": "name", "surname": "name"})  # no date: names alone
+        [('forename.soundex', 'surname.soundex')]
     """
     names = [c for c, kind in fields.items() if kind == "name"]
     dates = [c for c, kind in fields.items() if kind == "date"]
     postcodes = [c for c, kind in fields.items() if kind == "postcode"]
     codes = [c for c, kind in fields.items() if kind == "code"]
     rules: list[tuple[str, ...]] = [(f"{c}.exact",) for c in codes + dates]
-    for extra in [f"{dates[0]}.year"] * bool(dates) + [f"{p}.district" for p in postcodes[:1]]:
+    extras = [f"{dates[0]}.year"] if dates else []
+    for extra in extras + [f"{p}.district" for p in postcodes[:1]]:
         rules += [(f"{n}.soundex", extra) for n in names]
     if len(names) > 1:
         rules.append(tuple(f"{n}.soundex" for n in names))
@@ -489,6 +493,100 @@ def encode_file(
         columns = [c for c in df.columns if c != id_column]
     fields = dict(columns) if isinstance(columns, Mapping) else {c: guess_kind(c) for c in columns}
     encoded = encode_table(df, fields, secret, id_column=id_column, **options)
+    encoded.to_csv(out_csv, index=False)
+    return len(encoded)
+
+
+#: The identifier columns of the partner feeds that are encoded, by their column names (the same
+#: in every feed, so that the feeds' encodings of a field share its keys and can be compared).
+FEED_KINDS = {
+    "forename": "name",
+    "surname": "name",
+    "date_of_birth": "date",
+    "postcode": "postcode",
+    "nhs_number": "code",
+    "pnc_id": "code",
+    "upn": "code",
+}
+
+
+def _iso_date(value: str, fmt: str) -> str:
+    try:
+        return _dt.datetime.strptime(value.strip(), fmt).date().isoformat()
+    except ValueError:
+        return value  # as written: normalise_date keeps its digits
+
+
+def encode_feed_file(
+    feed: str,
+    in_csv: str | Path,
+    out_csv: str | Path,
+    secret_file: str | Path,
+    **options: Any,
+) -> int:
+    """Encode one file of a person-level partner feed for linkage at the hub; returns its rows.
+
+    The feed's identifier columns (:data:`FEED_KINDS`) are encoded under their column names
+    (``bf:forename``, ``bf:date_of_birth``...), dates read in the feed's own format, so that the
+    encodings of every feed compare alike. Besides :func:`encode_table`'s columns, the file
+    carries what the hub needs to attach each encoding to its warehouse row, none of it a direct
+    identifier: ``feed``; ``id``, the partner's record reference; and ``person``, its person
+    reference, where the feed has one that is not itself an identifier (a UPN is not sent: the
+    hub matches such a feed's rows on the record reference alone). The hub keeps neither
+    reference: it turns them into its keyed pseudonyms at once.
+
+    Args:
+        feed: the feed's name (see :data:`svduty.datasets.partners.FEEDS`).
+        in_csv: the file as the partner sends it for loading (the feed's header).
+        out_csv: where the encodings go.
+        secret_file: the partnership's linkage secret, a file outside the data's folder.
+        **options: passed to :func:`encode_table` (``bits``, ``hardening``, ``k``, ``blocking``).
+
+    Raises:
+        ConfigError: not a person-level feed, a column of the feed missing, or an unsafe secret.
+
+    Examples:
+        >>> import pathlib, tempfile
+        >>> data, keys = pathlib.Path(tempfile.mkdtemp()), pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (keys / "linkage.key").write_bytes(b"s" * 32)
+        >>> _ = (data / "pc.csv").write_text(
+        ...     "Crime Reference,Person URN,Forename,Surname,Date of Birth,Postcode,PNC ID\\n"
+        ...     "SY/24/1,PU1,Arthur,Dent,22/07/1928,CB1 2AB,\\n")
+        >>> key = keys / "linkage.key"
+        >>> encode_feed_file("police-crime", data / "pc.csv", data / "enc.csv", key)
+        1
+        >>> list(pd.read_csv(data / "enc.csv", dtype=str).columns[:5])
+        ['id', 'person', 'feed', 'bf:forename', 'bf:surname']
+    """
+    from svduty.datasets.partners import FEEDS
+
+    spec = FEEDS.get(feed)
+    if spec is None or not spec.person_level:
+        known = ", ".join(n for n, f in FEEDS.items() if f.person_level)
+        raise ConfigError(f"{feed!r} is not a person-level feed; these are: {known}")
+    secret = read_secret(secret_file, [in_csv, out_csv])
+    df = pd.read_csv(in_csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    df.columns = [c.strip() for c in df.columns]
+    columns = {c.name: c for c in spec.contract.columns}
+    wanted = [spec.record_id, *([spec.person_id] if spec.person_id else [])]
+    wanted += [c for c in columns if columns[c].identifier and c in FEED_KINDS]
+    missing = [columns[c].header for c in wanted if columns[c].header not in df.columns]
+    if missing:
+        raise ConfigError(f"{in_csv} is not a {feed} file: no column {', '.join(missing)}")
+    table, fields = pd.DataFrame(index=df.index), {}
+    for name in wanted[1 + bool(spec.person_id) :]:
+        column = columns[name]
+        values = df[column.header]
+        if FEED_KINDS[name] == "date" and column.format:
+            values = values.map(lambda v, fmt=column.format: _iso_date(v, fmt) if v else v)
+        table[name], fields[name] = values, FEED_KINDS[name]
+    # the references exactly as loading reads them, so that the hub's pseudonyms agree
+    table["__record"] = df[columns[spec.record_id].header]
+    encoded = encode_table(table, fields, secret, id_column="__record", **options)
+    if spec.person_id and not columns[spec.person_id].identifier:
+        person = df[columns[spec.person_id].header]
+        encoded.insert(1, "person", person.where(person != "", None).to_numpy())
+    encoded.insert(1 + ("person" in encoded.columns), "feed", feed)
     encoded.to_csv(out_csv, index=False)
     return len(encoded)
 
