@@ -718,6 +718,21 @@ def link_cmd(
             help="Link only the records not yet linked, with the saved model (incremental).",
         ),
     ] = False,
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="'trusted' (the sealed identifiers of the linkage store) or 'encoded' (the "
+            "partners' files of svduty encode, given with --encodings)."
+        ),
+    ] = "trusted",
+    encodings: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--encodings",
+            help="With --mode encoded: a file of encodings, or a folder of them (repeatable).",
+            exists=True,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Link people across the partner feeds, inside the linkage store.
@@ -728,7 +743,47 @@ def link_cmd(
     already linked keep their keys when new months arrive. With --new-only, only the pairs
     with a new record are scored, with the model the last full run saved; known people are
     never split, so relink in full now and then (docs/linkage.md).
+
+    With --mode encoded, the hub links the partners' keyed Bloom-filter encodings (svduty
+    encode FEED FILE, run at each partner) and never sees a name
+    (docs/privacy-preserving-linkage.md).
     """
+    if mode not in ("trusted", "encoded"):
+        raise typer.BadParameter(f"{mode!r}: use 'trusted' or 'encoded'", param_hint="--mode")
+    if (mode == "encoded") != bool(encodings):
+        raise typer.BadParameter(
+            "--encodings goes with --mode encoded, and --mode encoded needs it",
+            param_hint="--encodings",
+        )
+    if mode == "encoded":
+        if new_only or engine:
+            raise typer.BadParameter(
+                "--new-only and --engine are for the trusted mode", param_hint="--mode"
+            )
+        from svduty.linkage.people_encoded import link_people_encoded
+
+        con = _connect()
+        with err.status("Linking the partners' encodings..."):
+            summary = link_people_encoded(con, state.settings, encodings or [], threshold)
+        if as_json:
+            _print_json(summary)
+            return
+        out.print(
+            f"{summary['encodings']:,} encodings from {summary['files']} files linked "
+            f"{summary['records']:,} person records into {summary['clusters']:,} people "
+            f"(threshold {threshold}; {summary['seconds']:.1f} s); keys in the warehouse table "
+            "person_links.",
+            highlight=False,
+        )
+        missing = summary["records_without_encoding"] + summary["unmatched_encodings"]
+        if missing:
+            err.print(
+                f"{summary['records_without_encoding']:,} warehouse records had no encoding and "
+                f"{summary['unmatched_encodings']:,} encodings matched no loaded record: "
+                "encode and load the same files.",
+                highlight=False,
+            )
+        return
     from svduty.linkage.people import link_people
 
     chosen = engine or state.settings.engine or "duckdb"

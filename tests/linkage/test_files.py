@@ -7,6 +7,9 @@ import logging
 import time
 from pathlib import Path
 
+import duckdb
+import numpy as np
+import pandas as pd
 import pytest
 
 from svduty.errors import FileRefused
@@ -17,6 +20,7 @@ from svduty.linkage.files import (
     write_model,
     write_pairs,
 )
+from svduty.linkage.model import BlockingRule, count_pairs
 from svduty.linkage.quality import pair_quality, read_truth_pairs
 from tests.conftest import SHARED, needs_shared
 
@@ -177,3 +181,35 @@ def test_febrl1_deduplicates_one_file() -> None:
     quality = pair_quality(result.pairs, truth, dedupe=True)
     _report("FEBRL1 (1,000 records, dedupe_only, p >= 0.5)", quality, seconds)
     assert quality["f1"] >= 0.95
+
+
+def test_pairs_are_counted_as_splink_blocks_them() -> None:
+    """The blocking rules' counts (coarse prefix keys too) are the pairs Splink's SQL joins."""
+    rng = np.random.default_rng(3)
+    names = np.array(["ann", "anna", "bob", "bo", "lee", "leo", "ray", None], dtype=object)
+    dates = np.array(["1990-01-01", "1990-02-03", "1991-01-01", "1985-05-05", None], dtype=object)
+
+    def people(n: int) -> pd.DataFrame:
+        frame = pd.DataFrame(
+            {"i": range(n), "f": rng.choice(names, n), "s": rng.choice(names, n)}
+            | {"dob": rng.choice(dates, n)}
+        )
+        return frame[frame.f.isna() | (frame.f != frame.s)]  # not its own swapped pair
+
+    one, other = people(300), people(200)
+    rules = [
+        BlockingRule(("f", "s")),
+        BlockingRule(("f", "s"), swapped=True),
+        BlockingRule(("dob", "s"), prefixes=(0, 1)),
+        BlockingRule(("f", "s", "dob"), prefixes=(0, 0, 4)),
+    ]
+    con = duckdb.connect(":memory:")
+    con.register("one", one)
+    con.register("other", other)
+    for rule in rules:
+        sql = rule.splink_rule()
+        sql = sql if isinstance(sql, str) else sql.get_blocking_rule("duckdb").blocking_rule_sql
+        linked = con.sql(f"SELECT count(*) FROM one AS l JOIN other AS r ON {sql}").fetchone()
+        within = con.sql(f"SELECT count(*) FROM one AS l JOIN one AS r ON ({sql}) AND l.i < r.i")
+        assert linked[0] > 0 and count_pairs([one, other], rule) == linked[0], rule.describe()
+        assert count_pairs([one], rule) == within.fetchone()[0], rule.describe()

@@ -89,7 +89,16 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         summary = link_people_encoded(con, settings, [encodings], threshold=THRESHOLD)
         link_seconds = time.perf_counter() - started
         rows = con.table("person_links").to_pyarrow().to_pylist()
-        again = link_people_encoded(con, settings, [encodings], threshold=THRESHOLD)
+        con.disconnect()
+        # linked again through the command line: the keys must stay
+        relinked = run_cli(
+            "link", "--mode", "encoded", "--encodings", str(encodings), "--json",
+            "--threshold", str(THRESHOLD), data_dir=settings.data_dir,
+            env={"SVDUTY_KEY_FILE": str(settings.key_file)},
+        )  # fmt: skip
+        assert relinked.returncode == 0, relinked.stderr
+        again = json.loads(relinked.stdout)
+        con = connect(settings)
         rows_again = con.table("person_links").to_pyarrow().to_pylist()
         warehouse = sum(
             con.table(FEEDS[f].table).count().execute() for f in PERSON_FEEDS

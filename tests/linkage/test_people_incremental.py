@@ -46,7 +46,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         new = records.apply(
             lambda r: (r["feed"], r["record_key"], r["person_key"]) not in known, axis=1
         )
-        scored, n_scored = score_pairs(records, load_model(settings), new=new)
+        model = load_model(settings)
+        assert model is not None
+        scored, n_scored = score_pairs(records, model, new=new)
         again = link(con, settings, incremental=True)  # nothing new
         again_rows = _frame(con)
         full = link(con, settings)
@@ -69,7 +71,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "scored": scored,
         "n_scored": n_scored,
         "sealed": sealed,
-        "model": load_model(settings),
+        "model": model,
         "truth": _truth(tmp / "synth", settings),
         "persons": persons,
     }
@@ -166,9 +168,7 @@ def test_the_link_command_links_new_records_only(tmp_path: Path) -> None:
     run_demo(con, settings, seed=2, years=1, scale=0.03)
     con.disconnect()
     env = {"SVDUTY_KEY_FILE": str(tmp_path / "key")}
-    first = run_cli("link", "--new-only", data_dir=settings.data_dir, env=env)
-    assert first.returncode == 0, first.stderr
-    assert "linked in full (no saved model" in " ".join(first.stdout.split())
+    # the demo linked its people in full, which saved the model
     done = run_cli(
         "link", "--new-only", "--engine", "duckdb", "--json", data_dir=settings.data_dir, env=env
     )
@@ -176,5 +176,10 @@ def test_the_link_command_links_new_records_only(tmp_path: Path) -> None:
     summary = json.loads(done.stdout)
     assert summary["mode"] == "incremental" and summary["engine"] == "duckdb"
     assert summary["new_records"] == summary["pairs_scored"] == 0 < summary["records"]
+    model_path(settings).unlink()
+    again = run_cli("link", "--new-only", data_dir=settings.data_dir, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "linked in full (no saved model" in " ".join(again.stdout.split())
+    assert model_path(settings).is_file()
     wrong = run_cli("link", "--engine", "oracle", data_dir=settings.data_dir, env=env)
     assert wrong.returncode != 0 and "duckdb or spark" in wrong.stderr

@@ -44,7 +44,9 @@ def test_duckdb_and_spark_find_the_same_people(tmp_path: Path) -> None:
         known = {_ident(r) for r in spark_rows}
         idents = zip(records["feed"], records["record_key"], records["person_key"], strict=True)
         new = pd.Series([i not in known for i in idents], index=records.index)
-        on_duck_pairs, on_duck_scored = score_pairs(records, load_model(settings), new=new)
+        model = load_model(settings)
+        assert model is not None
+        on_duck_pairs, on_duck_scored = score_pairs(records, model, new=new, threshold=0.9)
     finally:
         con.disconnect()
     print("\nduckdb:", {k: v for k, v in on_duckdb.items() if k != "model"})

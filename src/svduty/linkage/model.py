@@ -5,7 +5,10 @@ A column's *kind* is inferred from its name first (``surname``, ``date_of_birth`
 and then from its content (all digits, few distinct values). Each kind has one Splink comparison
 (:data:`COMPARISONS`), and the kinds decide the blocking rules: several rules over different
 columns, so that a typo in one column does not lose a true pair, each kept under
-:data:`MAX_PAIRS_PER_RULE` candidate pairs by adding a column when it would produce more.
+:data:`MAX_PAIRS_PER_RULE` candidate pairs. A rule that would produce more is narrowed by a coarse
+key of another column (an initial, a date's decade or year, a postcode's first characters:
+:data:`COARSE_PREFIXES`), in :data:`NARROWINGS` ways on different columns, so that a typo in the
+narrowing column does not lose the pair either.
 
 Notes:
     The model is Fellegi and Sunter's (1969, "A theory for record linkage", JASA 64:1183-1210) as
@@ -372,10 +375,10 @@ def choose_blocking_rules(
 
     A rule over the limit is narrowed by a coarse key of a column it lacks (an initial, the
     decade or year of a date, the start of a postcode; the whole value where no coarse key is
-    enough), the coarsest that brings it under the limit; and again, as a second rule, by a key
-    of another column, so that a typo in the key's column does not lose the pair. A rule that
-    finds no pair at all is dropped. Several rules over different columns keep a pair whose
-    values differ by a typo in one of them.
+    enough), the coarsest that brings it under the limit; and again, as a second rule (up to
+    :data:`NARROWINGS` in all), by a key of another column, so that a typo in the first key's
+    column does not lose the pair. A rule that finds no pair at all is dropped. Several rules over
+    different columns keep a pair whose values differ by a typo in one of them.
 
     Examples:
         >>> df = pd.DataFrame({"first_name": ["ann", "bob"], "surname": ["lee", "ray"],

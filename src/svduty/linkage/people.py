@@ -11,6 +11,11 @@ logged or returned.
 Keys are stable: a cluster holding records that already had a ``linked_key`` keeps the most common
 of them (ties: the smallest), so loading one more month and linking again keeps the keys of the
 people already known.
+
+The pairs are scored on DuckDB (in memory) or on Spark (``engine="spark"``), always with a model
+trained on DuckDB, so both engines find the same people. A full run seals its model into the
+linkage store; an incremental run (``incremental=True``) scores with it only the pairs that
+involve a record not yet linked, and joins those to the people already known.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from splink import DuckDBAPI, Linker, SettingsCreator
+from splink.blocking_rule_library import CustomRule
 
 from svduty.config import Settings
 from svduty.datasets.partners import FEEDS
@@ -228,8 +234,8 @@ def _rule_sql(rule: BlockingRule, new_only: bool) -> str:
     Examples:
         >>> print(_rule_sql(BlockingRule(("forename", "surname"), swapped=True), True))
         l.forename = r.surname and l.surname = r.forename and (l.svduty_new = 1 or r.svduty_new = 1)
-        >>> _rule_sql(BlockingRule(("date_of_birth",)), new_only=False)
-        'l.date_of_birth = r.date_of_birth'
+        >>> _rule_sql(BlockingRule(("date_of_birth", "surname"), prefixes=(0, 1)), False)
+        'l.date_of_birth = r.date_of_birth and substr(l.surname, 1, 1) = substr(r.surname, 1, 1)'
     """
     for column in rule.columns:
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", column):
@@ -238,7 +244,10 @@ def _rule_sql(rule: BlockingRule, new_only: bool) -> str:
         a, b = rule.columns
         sql = f"l.{a} = r.{b} and l.{b} = r.{a}"
     else:
-        sql = " and ".join(f"l.{c} = r.{c}" for c in rule.columns)
+        sql = " and ".join(
+            f"substr(l.{c}, 1, {n}) = substr(r.{c}, 1, {n})" if n else f"l.{c} = r.{c}"
+            for c, n in rule.terms()
+        )
     return f"{sql} and (l.{_NEW} = 1 or r.{_NEW} = 1)" if new_only else sql
 
 
@@ -247,7 +256,7 @@ def _creator(kinds: dict[str, str], rules: list[BlockingRule], new_only: bool) -
         link_type="dedupe_only",
         unique_id_column_name=ID,
         comparisons=[comparison_for(c, k) for c, k in kinds.items()],
-        blocking_rules_to_generate_predictions=[_rule_sql(r, new_only) for r in rules],
+        blocking_rules_to_generate_predictions=[CustomRule(_rule_sql(r, new_only)) for r in rules],
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
         linker_uid="svduty",
@@ -255,7 +264,10 @@ def _creator(kinds: dict[str, str], rules: list[BlockingRule], new_only: bool) -
 
 
 def _rules(model: dict[str, Any]) -> list[BlockingRule]:
-    return [BlockingRule(tuple(r["columns"]), bool(r["swapped"])) for r in model["blocking_rules"]]
+    return [
+        BlockingRule(tuple(r["columns"]), bool(r["swapped"]), tuple(r.get("prefixes", ())))
+        for r in model["blocking_rules"]
+    ]
 
 
 def _train(
@@ -463,6 +475,39 @@ def _existing_links(con: Any) -> pd.DataFrame:
     return frame.astype(object).where(frame.notna(), None)
 
 
+def write_links(
+    con: Any,
+    settings: Settings,
+    records: pd.DataFrame,
+    cluster: pd.Series,
+    best_p: Any,
+    existing: pd.DataFrame,
+) -> int:
+    """Write ``person_links``: for each record (``feed, record_key, person_key``) its cluster's
+    stable key (:func:`_assign_keys`), the cluster's size and the record's best match probability
+    (``best_p``, NaN for none). Returns the number of clusters that kept an existing key."""
+    key = derive(master_key(settings), "pseudonym")
+    linked = _assign_keys(records, cluster, existing, key)
+    kept = int(linked[linked.isin(set(existing["linked_key"].dropna()))].nunique())
+    size = cluster.map(cluster.value_counts())
+    now = _dt.datetime.now(_dt.UTC)
+    table = pa.table(
+        {
+            "feed": pa.array(records["feed"].tolist(), pa.string()),
+            "record_key": pa.array(records["record_key"].tolist(), pa.string()),
+            "person_key": pa.array(records["person_key"].tolist(), pa.string()),
+            "linked_key": pa.array(linked.tolist(), pa.string()),
+            "cluster_size": pa.array(size.astype("int64").tolist(), pa.int64()),
+            "match_probability": pa.array(
+                [None if pd.isna(p) else float(p) for p in best_p], pa.float64()
+            ),
+            "linked_at": pa.array([now] * len(records), pa.timestamp("us", tz="UTC")),
+        }
+    )
+    commit(con, [Replace(TABLE, {}, table)])
+    return kept
+
+
 def link_people(
     con: Any,
     settings: Settings,
@@ -551,7 +596,10 @@ def link_people(
         model = {
             "format": _MODEL_FORMAT,
             "kinds": kinds,
-            "blocking_rules": [{"columns": list(r.columns), "swapped": r.swapped} for r in rules],
+            "blocking_rules": [
+                {"columns": list(r.columns), "swapped": r.swapped, "prefixes": list(r.prefixes)}
+                for r in rules
+            ],
             "training_rules": [r.describe() for r in training],
             "records": len(records),
             "trained_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -580,26 +628,7 @@ def link_people(
         ]
     )
     best_p = best.groupby("id")["p"].max().reindex(records[ID]).to_numpy()
-    size = cluster.map(cluster.value_counts())
-
-    key = derive(master_key(settings), "pseudonym")
-    linked = _assign_keys(records, cluster, existing, key)
-    kept = int(linked[linked.isin(set(existing["linked_key"].dropna()))].nunique())
-    now = _dt.datetime.now(_dt.UTC)
-    table = pa.table(
-        {
-            "feed": pa.array(records["feed"].tolist(), pa.string()),
-            "record_key": pa.array(records["record_key"].tolist(), pa.string()),
-            "person_key": pa.array(records["person_key"].tolist(), pa.string()),
-            "linked_key": pa.array(linked.tolist(), pa.string()),
-            "cluster_size": pa.array(size.astype("int64").tolist(), pa.int64()),
-            "match_probability": pa.array(
-                [None if pd.isna(p) else float(p) for p in best_p], pa.float64()
-            ),
-            "linked_at": pa.array([now] * len(records), pa.timestamp("us", tz="UTC")),
-        }
-    )
-    commit(con, [Replace(TABLE, {}, table)])
+    kept = write_links(con, settings, records, cluster, best_p, existing)
     splink_model = model["splink"] if kinds else {}
     prior = splink_model.get("probability_two_random_records_match")
     parameters = parameters_table(splink_model)

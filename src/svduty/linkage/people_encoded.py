@@ -18,7 +18,6 @@ is written, logged or returned.
 
 from __future__ import annotations
 
-import datetime as _dt
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,17 +25,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from svduty.config import Settings
 from svduty.datasets.partners import FEEDS
 from svduty.errors import ConfigError
 from svduty.linkage.encoded import check_schemes, dedupe_union, read_encoded, union_encoded
-from svduty.linkage.people import TABLE, _assign_keys, _existing_keys
+from svduty.linkage.people import _existing_keys, write_links
 from svduty.privacy.bloom import BLOCK_PREFIX, ENCODING_PREFIX
 from svduty.privacy.keys import derive, master_key
 from svduty.privacy.pseudonyms import pseudonym
-from svduty.warehouse import Replace, commit
 
 IDENT = ["feed", "record_key", "person_key"]
 
@@ -227,26 +224,7 @@ def link_people_encoded(
         p = np.concatenate([pairs["match_probability"].to_numpy()] * 2)
         top = pd.Series(p).groupby(ends).max()
         best[linked_rows[top.index.to_numpy()]] = top.to_numpy()
-    size = cluster_s.map(cluster_s.value_counts())
-
-    existing = _existing_keys(con)
-    linked = _assign_keys(records, cluster_s, existing, key)
-    kept = int(linked[linked.isin(set(existing["linked_key"].dropna()))].nunique())
-    now = _dt.datetime.now(_dt.UTC)
-    out = pa.table(
-        {
-            "feed": pa.array(records["feed"].tolist(), pa.string()),
-            "record_key": pa.array(records["record_key"].tolist(), pa.string()),
-            "person_key": pa.array(records["person_key"].tolist(), pa.string()),
-            "linked_key": pa.array(linked.tolist(), pa.string()),
-            "cluster_size": pa.array(size.astype("int64").tolist(), pa.int64()),
-            "match_probability": pa.array(
-                [None if np.isnan(b) else float(b) for b in best], pa.float64()
-            ),
-            "linked_at": pa.array([now] * len(records), pa.timestamp("us", tz="UTC")),
-        }
-    )
-    commit(con, [Replace(TABLE, {}, out)])
+    kept = write_links(con, settings, records, cluster_s, best, _existing_keys(con))
     model = dict(pairs.attrs.get("model", {}))
     model["scheme"] = {k: v for k, v in scheme.items() if k != "key"}
     return {
