@@ -236,6 +236,21 @@ def _register_partner_commands() -> None:
 _register_partner_commands()
 
 
+FromOpt = Annotated[
+    str | None,
+    typer.Option("--from", help="The first month (YYYY-MM); default: the first loaded."),
+]
+ToOpt = Annotated[
+    str | None, typer.Option("--to", help="The last month (YYYY-MM); default: the last loaded.")
+]
+AreaOpt = Annotated[
+    str | None,
+    typer.Option(help="One partnership area or local authority (code or name); default: all."),
+]
+DefinitionOpt = Annotated[
+    Path | None,
+    typer.Option(help="A local definition of serious violence (TOML); default: svduty's."),
+]
 SeedOpt = Annotated[int, typer.Option(help="Random seed: the same seed, the same partnership.")]
 YearsOpt = Annotated[int, typer.Option(min=1, max=10, help="Years of data from 2024-01.")]
 ScaleOpt = Annotated[float, typer.Option(min=0.01, max=100.0, help="Multiplies every volume.")]
@@ -296,10 +311,7 @@ def demo_cmd(
 
 @app.command("kinds")
 def kinds_cmd(
-    definition: Annotated[
-        Path | None,
-        typer.Option(help="A local definition of serious violence (TOML); default: svduty's."),
-    ] = None,
+    definition: DefinitionOpt = None,
     by_month: Annotated[bool, typer.Option("--by-month", help="One row per month too.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
@@ -327,10 +339,7 @@ def kinds_cmd(
 
 @app.command("forecast")
 def forecast_cmd(
-    definition: Annotated[
-        Path | None,
-        typer.Option(help="A local definition of serious violence (TOML); default: svduty's."),
-    ] = None,
+    definition: DefinitionOpt = None,
     month: Annotated[
         str | None,
         typer.Option(
@@ -338,10 +347,7 @@ def forecast_cmd(
             "after the data end."
         ),
     ] = None,
-    area: Annotated[
-        str | None,
-        typer.Option(help="One partnership area or local authority (code or name); default: all."),
-    ] = None,
+    area: AreaOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON list of {lsoa, score}, highest first.")
     ] = False,
@@ -413,17 +419,9 @@ def sna_cmd(
             "--out", help="The folder to write report.html, report.pdf and figures.json into."
         ),
     ],
-    start: Annotated[
-        str | None,
-        typer.Option("--from", help="The first month (YYYY-MM); default: the first loaded."),
-    ] = None,
-    end: Annotated[
-        str | None, typer.Option("--to", help="The last month (YYYY-MM); default: the last loaded.")
-    ] = None,
-    area: Annotated[
-        str | None,
-        typer.Option(help="One partnership area or local authority (code or name); default: all."),
-    ] = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    area: AreaOpt = None,
     public: Annotated[
         bool,
         typer.Option(
@@ -432,10 +430,7 @@ def sna_cmd(
             "differenced back to a suppressed count.",
         ),
     ] = False,
-    definition: Annotated[
-        Path | None,
-        typer.Option(help="A local definition of serious violence (TOML); default: svduty's."),
-    ] = None,
+    definition: DefinitionOpt = None,
     pdf: Annotated[
         bool, typer.Option("--pdf/--no-pdf", help="Print report.pdf with Chromium.")
     ] = True,
@@ -814,21 +809,10 @@ def link_cmd(
 
 @app.command("cohorts")
 def cohorts_cmd(
-    start: Annotated[
-        str | None,
-        typer.Option("--from", help="The first month (YYYY-MM); default: the first loaded."),
-    ] = None,
-    end: Annotated[
-        str | None, typer.Option("--to", help="The last month (YYYY-MM); default: the last loaded.")
-    ] = None,
-    area: Annotated[
-        str | None,
-        typer.Option(help="One partnership area or local authority (code or name); default: all."),
-    ] = None,
-    definition: Annotated[
-        Path | None,
-        typer.Option(help="A local definition of serious violence (TOML); default: svduty's."),
-    ] = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    area: AreaOpt = None,
+    definition: DefinitionOpt = None,
     lookback: Annotated[
         int, typer.Option(help="Months of contacts counted before a first knife offence.", min=1)
     ] = 12,
@@ -971,13 +955,6 @@ def status_cmd(
     )
 
 
-def _neutralise(value: Any) -> Any:
-    """Keep a spreadsheet from running a value as a formula (OWASP CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @app.command("quarantine")
 def quarantine_cmd(
     feed: Annotated[str | None, typer.Option(help="Only this feed.")] = None,
@@ -989,6 +966,7 @@ def quarantine_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Rows refused by validation: counts by rule, then file, row, column, rule and reason."""
+    from svduty.datasets.csvfile import neutralise
     from svduty.ingest.status import quarantine_by_rule, quarantine_entries
 
     con = _connect()
@@ -1004,7 +982,7 @@ def quarantine_cmd(
             cols = ["feed", "org", "month", "source", "row", "column", "rule", "message", "raw"]
             w.writerow(cols)
             for r in rows:
-                w.writerow([_neutralise(r[c]) for c in cols])
+                w.writerow([neutralise(r[c]) for c in cols])
         err.print(f"{len(rows):,} entries written to {export}")
     entries = quarantine_entries(con, feed, rule, limit or None)
     for e in entries:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -269,3 +270,15 @@ def read_csv_strings(
     parsed = _careful(source, data, names)
     parsed.notes.extend(notes)
     return parsed
+
+
+def neutralise(value: Any) -> Any:
+    """Keep a spreadsheet from running a value as a formula (OWASP CSV injection).
+
+    Examples:
+        >>> neutralise("=SUM(A1)"), neutralise("Smith"), neutralise(3)
+        ("'=SUM(A1)", 'Smith', 3)
+    """
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

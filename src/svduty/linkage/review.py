@@ -34,12 +34,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from svduty.analysis.who import wilson_interval
+from svduty.datasets.csvfile import neutralise
 from svduty.errors import ConfigError, FileRefused
 
 SCORED_FLOOR = 0.01  # the lowest match probability kept for review (below: noise)
 BAND_EDGES = (0.01, 0.1, 0.5, 0.9, 0.99)  # lower edges of the bands, with the threshold
 MIN_SPREAD = 0.1  # no band is taken to be certain when allocating the sample
-Z95 = 1.959963984540054  # the normal quantile of a 95% interval
 LABEL = "is_match"
 REVIEW_COLUMNS = ("id_l", "id_r", "match_probability", "band", "accepted", "sampling_weight")
 ESTIMATE_NOTE = (
@@ -255,13 +256,6 @@ def review_sample(
     return out.iloc[rng.permutation(len(out))].reset_index(drop=True)
 
 
-def _neutralise(value: Any) -> Any:
-    """Keep a spreadsheet from running a value as a formula (OWASP CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def with_record_values(
     sample: pd.DataFrame,
     left: pd.DataFrame,
@@ -293,7 +287,7 @@ def with_record_values(
         values = frame.set_index(id_column)
         for column in columns:
             looked = values[column].reindex(out[ids].astype(str)).to_numpy()
-            out[f"{column} ({side})"] = [_neutralise(v) for v in looked]
+            out[f"{column} ({side})"] = [neutralise(v) for v in looked]
     paired = [f"{c} ({s})" for c in columns for s in ("left", "right")]
     rest = [c for c in out.columns if c not in paired]
     return out[rest[:3] + paired + rest[3:]]
@@ -421,8 +415,9 @@ expected 1 (the same person) or 0 (different people), found something else [rule
     return out.astype({"accepted": int})
 
 
-def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float] | None:
-    """Wilson's score interval for a proportion (``n`` may be an effective sample size).
+def wilson(successes: float, n: float) -> tuple[float, float] | None:
+    """Wilson's score interval (95%) for a proportion; ``n`` may be an effective sample size
+    (see :func:`svduty.analysis.who.wilson_interval`).
 
     Examples:
         >>> [round(x, 4) for x in wilson(20, 20)]
@@ -432,11 +427,7 @@ def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float] | 
     """
     if n <= 0:
         return None
-    p = min(max(successes / n, 0.0), 1.0)
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z / denominator * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return wilson_interval(min(max(successes, 0.0), n), n)  # type: ignore[arg-type]
 
 
 def _weighted(y: np.ndarray, w: np.ndarray) -> dict[str, Any]:
