@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import itertools
 import json
 import logging
 import re
@@ -24,13 +23,11 @@ from svduty.errors import ConfigError
 from svduty.ingest.partners import ingest_feed
 from svduty.ingest.sources import find_sources
 from svduty.linkage.people_encoded import link_people_encoded
-from svduty.linkage.quality import pair_quality
 from svduty.privacy.bloom import encode_feed_file
-from svduty.privacy.keys import derive, master_key
-from svduty.privacy.pseudonyms import pseudonym
 from svduty.synth import PERSON_FEEDS, generate
 from svduty.warehouse import connect
 from tests.conftest import run_cli
+from tests.linkage.test_people import _ident, _quality, _truth
 
 F1_TARGET = 0.95
 THRESHOLD = 0.9
@@ -107,18 +104,7 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         logging.getLogger().removeHandler(handler)
         con.disconnect()
 
-    key = derive(master_key(settings), "pseudonym")
-    truth = {}
-    with open(tmp / "synth" / "truth" / "people.csv", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            spec = FEEDS[row["feed"]]
-            record = pseudonym(key, f"{spec.name}:record", row["record_id"])
-            person = (
-                pseudonym(key, f"{spec.name}:person", row["partner_person_id"])
-                if spec.person_id
-                else None
-            )
-            truth[(spec.name, record, person)] = row["person_id"]
+    truth = _truth(tmp / "synth", settings)
     with open(tmp / "synth" / "truth" / "persons.csv", encoding="utf-8") as f:
         persons = list(csv.DictReader(f))
     return {
@@ -140,28 +126,8 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     }
 
 
-def _ident(row: dict[str, Any]) -> tuple[str, str, str | None]:
-    return (row["feed"], row["record_key"], row["person_key"])
-
-
-def _pairs(groups: dict[Any, list[str]], across_only: bool = False) -> set[tuple[str, str]]:
-    out = set()
-    for members in groups.values():
-        for a, b in itertools.combinations(sorted(members), 2):
-            if not across_only or a.split("|")[0] != b.split("|")[0]:
-                out.add((a, b))
-    return out
-
-
 def test_quality_against_the_truth(linked: dict[str, Any]) -> None:
-    truth_groups: dict[str, list[str]] = defaultdict(list)
-    found_groups: dict[str, list[str]] = defaultdict(list)
-    for r in linked["rows"]:
-        name = "|".join(x or "" for x in _ident(r))
-        truth_groups[linked["truth"][_ident(r)]].append(name)
-        found_groups[r["linked_key"]].append(name)
-    overall = pair_quality(_pairs(found_groups), _pairs(truth_groups), dedupe=True)
-    across = pair_quality(_pairs(found_groups, True), _pairs(truth_groups, True), dedupe=True)
+    overall, across = _quality(linked["rows"], linked["truth"])
     summary = {k: v for k, v in linked["summary"].items() if k != "model"}
     print("\nencoded person linkage, all pairs:", overall, "\nacross feeds:", across)
     print("summary:", summary, "timings:", linked["timings"])

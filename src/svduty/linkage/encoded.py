@@ -25,7 +25,10 @@ identifying field and keyed blocking hashes. It never sees a name. Linkage runs 
 
 from __future__ import annotations
 
+import binascii
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +45,11 @@ QUANTILES = (0.90, 0.99, 0.999)
 CHUNK = 100_000
 MIN_RULE_PAIRS = 50
 MAX_RULE_PAIRS = 50_000_000
+#: a block (records sharing one blocking hash) with more pairs than this is skipped, and
+#: counted in ``pairs.attrs["skipped_blocks"]``: it would swamp the comparisons and say little
+MAX_BLOCK_PAIRS = 1_000_000
+PAIR_CHUNK = 4_000_000
+DICE_CHUNK = 16_384
 
 
 def read_encoded(source: pd.DataFrame | str | Path) -> pd.DataFrame:
@@ -61,7 +69,10 @@ def read_encoded(source: pd.DataFrame | str | Path) -> pd.DataFrame:
 
 
 def _scheme(df: pd.DataFrame) -> dict[str, str]:
-    schemes = df["scheme"].dropna().unique()
+    return _parse_scheme(df["scheme"].dropna().unique())
+
+
+def _parse_scheme(schemes: Sequence[str]) -> dict[str, str]:
     if len(schemes) != 1:
         raise ConfigError("a file of encodings must carry one scheme; it was altered or mixed")
     head, _, fields = str(schemes[0]).partition(" fields=")
@@ -73,7 +84,12 @@ def _scheme(df: pd.DataFrame) -> dict[str, str]:
 def check_compatible(left: pd.DataFrame, right: pd.DataFrame) -> list[str]:
     """The fields both files encode alike; :class:`ConfigError` when the files were encoded under
     different secrets or settings (their encodings could not be compared)."""
-    a, b = _scheme(left), _scheme(right)
+    return _compatible(_scheme(left), _scheme(right), list(left.columns), list(right.columns))
+
+
+def _compatible(
+    a: dict[str, str], b: dict[str, str], left: list[str], right: list[str]
+) -> list[str]:
     for setting in ("bits", "hardening", "key"):
         if a.get(setting) != b.get(setting):
             raise ConfigError(
@@ -82,9 +98,7 @@ def check_compatible(left: pd.DataFrame, right: pd.DataFrame) -> list[str]:
                 "with the same secret and settings"
             )
     fields = [
-        c[len(ENCODING_PREFIX) :]
-        for c in left.columns
-        if c.startswith(ENCODING_PREFIX) and c in right.columns
+        c[len(ENCODING_PREFIX) :] for c in left if c.startswith(ENCODING_PREFIX) and c in right
     ]
     differ = [f for f in fields if a.get(f) != b.get(f)]
     if differ:
@@ -290,19 +304,28 @@ class FellegiSunter:
         }
         return {"prior": self.prior, "fields": fields}
 
-    def _em(self, levels: np.ndarray, max_iterations: int, tolerance: float) -> list:
+    def _em(
+        self,
+        levels: np.ndarray,
+        max_iterations: int,
+        tolerance: float,
+        counts: np.ndarray | None = None,
+    ) -> list:
         """m-probabilities by expectation-maximisation on ``levels`` (``u`` fixed), with a prior
-        of its own for these pairs."""
+        of its own for these pairs; ``counts``: how many pairs each row of ``levels`` stands
+        for (one each when ``None``)."""
+        counts = np.ones(len(levels)) if counts is None else counts
         m, prior = [x.copy() for x in self.m], 0.5
         for _ in range(max_iterations):
             logit = _log_odds(levels, m, self.u) + np.log(prior) - np.log1p(-prior)
             p = 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
+            pc = p * counts
             new = []
             for f in range(len(self.fields)):
                 present = levels[:, f] >= 0
-                weights = np.bincount(levels[present, f], weights=p[present], minlength=len(m[f]))
+                weights = np.bincount(levels[present, f], weights=pc[present], minlength=len(m[f]))
                 new.append((weights + 1e-3) / (weights.sum() + 1e-3 * len(weights)))
-            prior = float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
+            prior = float(np.clip(pc.sum() / counts.sum(), 1e-6, 1 - 1e-6))
             change = max(np.abs(a - b).max() for a, b in zip(new, m, strict=True))
             m = new
             self.iterations += 1
@@ -335,26 +358,49 @@ class FellegiSunter:
             total_pairs: the number of record pairs in all (candidates or not).
         """
         levels = self.levels(sims)
+        patterns, inverse = np.unique(levels, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        counts = np.bincount(inverse, minlength=len(patterns)).astype(float)
+        weighted = {
+            rule: (np.bincount(inverse[found], minlength=len(patterns)).astype(float), blocked)
+            for rule, (found, blocked) in blocks.items()
+        }
+        self._fit_weighted(patterns, counts, weighted, total_pairs, max_iterations, tolerance)
+
+    def _fit_weighted(
+        self,
+        levels: np.ndarray,
+        counts: np.ndarray,
+        blocks: dict[str, tuple[np.ndarray, list[int]]],
+        total_pairs: int,
+        max_iterations: int = 100,
+        tolerance: float = 1e-5,
+    ) -> None:
+        """:meth:`fit` on distinct agreement patterns: ``levels`` one row per pattern, ``counts``
+        the candidates with each, ``blocks`` rule -> (its candidates with each, its fields)."""
         sums = [np.zeros(len(u)) for u in self.u]
-        counts = np.zeros(len(self.fields))
+        n_field = np.zeros(len(self.fields))
         for found, blocked in blocks.values():
-            rows = levels[found].copy()
+            rows = levels.copy()
             rows[:, blocked] = -1
-            if len(rows) < MIN_RULE_PAIRS:
+            if found.sum() < MIN_RULE_PAIRS:
                 continue
-            for f, m in enumerate(self._em(rows, max_iterations, tolerance)):
+            for f, m in enumerate(self._em(rows, max_iterations, tolerance, found)):
                 if f not in blocked:
-                    n = float((rows[:, f] >= 0).sum())
+                    n = float(found[rows[:, f] >= 0].sum())
                     sums[f] += n * m
-                    counts[f] += n
+                    n_field[f] += n
         # a field blocked on by every rule: EM on all candidates, that field included
-        fallback = self._em(levels, max_iterations, tolerance) if (counts == 0).any() else self.m
-        self.m = [sums[f] / counts[f] if counts[f] else fallback[f] for f in range(len(sums))]
+        fallback = (
+            self._em(levels, max_iterations, tolerance, counts) if (n_field == 0).any() else self.m
+        )
+        self.m = [sums[f] / n_field[f] if n_field[f] else fallback[f] for f in range(len(sums))]
         log_odds = self.log_odds(levels)
-        prior = min(len(levels), 1) / max(total_pairs, 1)
+        prior = min(int(counts.sum()), 1) / max(total_pairs, 1)
         for _ in range(max_iterations):
             logit = log_odds + np.log(prior) - np.log1p(-prior)
-            new = float(np.clip((1.0 / (1.0 + np.exp(-logit))).sum() / total_pairs, 1e-12, 0.5))
+            posterior = (counts / (1.0 + np.exp(-logit))).sum()
+            new = float(np.clip(posterior / total_pairs, 1e-12, 0.5))
             if abs(new - prior) < tolerance * prior:
                 break
             prior = new
@@ -412,23 +458,38 @@ def link_encoded(
     if not 0.0 < threshold <= 1.0:
         raise ConfigError(f"the threshold is a match probability in (0, 1], found {threshold}")
     dedupe = right is None
-    lhs = read_encoded(left)
-    rhs = lhs if dedupe else read_encoded(right)
-    fields = check_compatible(lhs, rhs)
-    scored = score_pairs(lhs, None if dedupe else rhs, fields, threshold)
+    lhs = _side(left)
+    if dedupe:
+        rhs = lhs
+    elif isinstance(right, pd.DataFrame):
+        table = read_encoded(right)  # its settings checked before its encodings are unpacked
+        _compatible(_parse_scheme(lhs.schemes), _scheme(table), lhs.columns, list(table.columns))
+        rhs = _side_from_frame(table, lhs.nbytes)
+    else:
+        rhs = _side_from_file(right)
+    fields = _compatible(
+        _parse_scheme(lhs.schemes), _parse_scheme(rhs.schemes), lhs.columns, rhs.columns
+    )
+    scored = _score(lhs, rhs, fields, threshold, dedupe)
     i, j = scored["i"].to_numpy(), scored["j"].to_numpy()
     pairs = pd.DataFrame(
         {
-            "id_l": lhs["id"].to_numpy()[i],
-            "id_r": rhs["id"].to_numpy()[j],
+            "id_l": lhs.ids[i],
+            "id_r": rhs.ids[j],
             "match_probability": scored["match_probability"].to_numpy(),
             "match_weight": scored["match_weight"].to_numpy(),
         }
     )
     pairs.attrs = dict(scored.attrs)
     offset = 0 if dedupe else len(lhs)
-    clusters = _clusters(lhs, rhs, i, j + offset, dedupe)
+    clusters = _clusters(lhs.ids, rhs.ids, i, j + offset, dedupe)
     return pairs, clusters
+
+
+def _side(source: pd.DataFrame | str | Path) -> _Side:
+    if isinstance(source, pd.DataFrame):
+        return _side_from_frame(read_encoded(source))
+    return _side_from_file(source)
 
 
 def score_pairs(
@@ -454,35 +515,9 @@ def score_pairs(
     if not 0.0 < threshold <= 1.0:
         raise ConfigError(f"the threshold is a match probability in (0, 1], found {threshold}")
     dedupe = right is None
-    lhs, rhs = left, left if right is None else right
-    fields = list(fields)
-    i, j, by_rule = candidate_pairs(lhs, None if dedupe else rhs)
-    ri, rj = _random_pairs(len(lhs), len(rhs), dedupe)
-    model = FellegiSunter.from_random_pairs(fields, compare(lhs, rhs, ri, rj, fields))
-    sims = compare(lhs, rhs, i, j, fields)
-    blocks = {
-        rule: (found, [f for f, name in enumerate(fields) if name in _rule_fields(rule)])
-        for rule, found in by_rule.items()
-    }
-    total = len(lhs) * (len(lhs) - 1) // 2 if dedupe else len(lhs) * len(rhs)
-    if len(i):
-        model.fit(sims, blocks, total)
-    levels = model.levels(sims)
-    probability = model.probability(levels)
-    keep = probability >= threshold
-    scored = pd.DataFrame(
-        {
-            "i": i[keep],
-            "j": j[keep],
-            "match_probability": probability[keep],
-            "match_weight": model.log_odds(levels[keep]) / np.log(2),
-        }
-    )
-    scored = scored.sort_values("match_probability", ascending=False, kind="stable")
-    scored = scored.reset_index(drop=True)
-    summary = model.summary() | {"blocking_rules": list(by_rule)}
-    scored.attrs = {"candidates": len(i), "model": summary}
-    return scored
+    lhs = _side_from_frame(left)
+    rhs = lhs if dedupe else _side_from_frame(right, lhs.nbytes)
+    return _score(lhs, rhs, list(fields), threshold, dedupe)
 
 
 def dedupe_union(encoded: pd.DataFrame, threshold: float = 0.5) -> tuple[pd.DataFrame, np.ndarray]:
@@ -541,11 +576,384 @@ def _rule_fields(rule: str) -> set[str]:
 
 
 def _clusters(
-    lhs: pd.DataFrame, rhs: pd.DataFrame, i: np.ndarray, j: np.ndarray, dedupe: bool
+    lhs: np.ndarray, rhs: np.ndarray, i: np.ndarray, j: np.ndarray, dedupe: bool
 ) -> pd.DataFrame:
     nodes = len(lhs) + (0 if dedupe else len(rhs))
     graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(nodes, nodes))
     _, labels = connected_components(graph, directed=False)
-    sources = ["left"] * len(lhs) + ([] if dedupe else ["right"] * len(rhs))
-    ids = list(lhs["id"]) + ([] if dedupe else list(rhs["id"]))
+    sources = np.repeat(np.array(["left", "right"], object), [len(lhs), 0 if dedupe else len(rhs)])
+    ids = lhs if dedupe else np.concatenate([lhs, rhs])
     return pd.DataFrame({"source": sources, "id": ids, "cluster": labels})
+
+
+# --- the fast path: packed encodings, a sort join per rule, Dice by popcount, EM on patterns ---
+
+
+@dataclass
+class _Side:
+    """One file of encodings as the hub links it: ids, each field's encodings as a packed
+    ``uint8`` matrix (zero rows where missing) with which rows hold one, and the blocking
+    hashes (``None`` where missing)."""
+
+    columns: list[str]
+    schemes: list[str]
+    ids: np.ndarray
+    bf: dict[str, tuple[np.ndarray, np.ndarray]]
+    blocks: dict[str, np.ndarray]
+    nbytes: int = 0
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _not_encodings(name: str) -> ConfigError:
+    return ConfigError(
+        f"{name} is not a file of encodings: expected columns id, scheme and bf:<field> "
+        "(made by `svduty encode`)"
+    )
+
+
+def _side_from_frame(df: pd.DataFrame, nbytes: int = 0) -> _Side:
+    """A table of encodings (:func:`read_encoded`) packed, each encoding ``nbytes`` long (as
+    the table's first when 0)."""
+    nbytes = nbytes or encoding_bytes(df)
+    bf, blocks = {}, {}
+    for column in df.columns:
+        if column.startswith(ENCODING_PREFIX):
+            values = df[column]
+            present = (values.notna() & (values != "")).to_numpy()
+            text = values[present].astype(str)
+            name = column[len(ENCODING_PREFIX) :]
+            if (text.str.len() != 2 * nbytes).any():
+                raise _altered(name, nbytes)
+            try:
+                packed = from_hex(values.where(present, None).tolist(), nbytes)
+            except ValueError as e:
+                raise _altered(name, nbytes) from e
+            bf[name] = (packed, present)
+        elif column.startswith(BLOCK_PREFIX):
+            values = df[column]
+            blocks[column] = values.where(values.notna() & (values != ""), None).to_numpy(object)
+    schemes = [str(s) for s in df["scheme"].dropna().unique()] if "scheme" in df else []
+    ids = df["id"].to_numpy(object) if "id" in df else np.arange(len(df)).astype(object)
+    return _Side(list(df.columns), schemes, ids, bf, blocks, nbytes)
+
+
+def _altered(name: str, nbytes: int) -> ConfigError:
+    return ConfigError(
+        f"field {name}: an encoding is not hex of {nbytes} bytes; the file was altered"
+    )
+
+
+def _side_from_file(path: str | Path, nbytes: int = 0) -> _Side:
+    """A file of encodings read with pyarrow and packed, its hex never made Python strings."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        header = next(csv.reader(fh), [])
+    if {"id", "scheme"} - set(header) or not any(c.startswith(ENCODING_PREFIX) for c in header):
+        raise _not_encodings(str(path))
+    table = pacsv.read_csv(
+        path,
+        convert_options=pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in header}, strings_can_be_null=False
+        ),
+    )
+    schemes = [s for s in table["scheme"].unique().to_pylist() if s]
+    ids = table["id"].to_numpy(zero_copy_only=False).astype(object)
+    ids[ids == ""] = None
+    bf, blocks = {}, {}
+    for column in header:
+        if column.startswith(ENCODING_PREFIX):
+            chunks = table[column].chunks
+            if not nbytes:
+                lengths = [pa.compute.utf8_length(c) for c in chunks]
+                nbytes = max((pa.compute.max(x).as_py() or 0 for x in lengths), default=0) // 2
+            bf[column[len(ENCODING_PREFIX) :]] = _unhex(chunks, len(table), nbytes, column)
+        elif column.startswith(BLOCK_PREFIX):
+            values = table[column].to_numpy(zero_copy_only=False).astype(object)
+            values[values == ""] = None
+            blocks[column] = values
+        table = table.drop_columns([column]) if column in table.column_names else table
+    return _Side(header, schemes, ids, bf, blocks, nbytes)
+
+
+def _unhex(chunks: list, n: int, nbytes: int, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Hex strings of an arrow column as a packed matrix, straight from the arrow buffers."""
+    out = np.zeros((n, nbytes), np.uint8)
+    present = np.zeros(n, bool)
+    start = 0
+    name = column[len(ENCODING_PREFIX) :]
+    for chunk in chunks:
+        size = len(chunk)
+        if size:
+            offsets = np.frombuffer(chunk.buffers()[1], np.int32)[
+                chunk.offset : chunk.offset + size + 1
+            ]
+            lengths = np.diff(offsets)
+            if chunk.null_count:
+                lengths = np.where(chunk.is_valid().to_numpy(zero_copy_only=False), lengths, 0)
+            if ((lengths != 0) & (lengths != 2 * nbytes)).any():
+                raise _altered(name, nbytes)
+            rows = np.flatnonzero(lengths)
+            data = chunk.buffers()[2]
+            if len(rows):
+                # empty strings and null slots take no bytes: the buffer is the present hex
+                text = memoryview(data)[offsets[0] : offsets[-1]]
+                try:
+                    raw = binascii.unhexlify(text)
+                except (binascii.Error, ValueError) as e:
+                    raise _altered(name, nbytes) from e
+                out[start + rows] = np.frombuffer(raw, np.uint8).reshape(len(rows), nbytes)
+                present[start + rows] = True
+        start += size
+    return out, present
+
+
+@dataclass
+class _Field:
+    """One field of both sides: each row's code (-1 where missing) into a table of the distinct
+    encodings (``uint64`` words) and their popcounts."""
+
+    left: np.ndarray
+    right: np.ndarray
+    table: np.ndarray
+    ones: np.ndarray
+
+
+_MIX = np.random.default_rng(1969).integers(1, 2**63, 4096, dtype=np.uint64) | np.uint64(1)
+
+
+def _row_hash(packed: np.ndarray) -> np.ndarray:
+    words = packed.view(np.uint64) if packed.shape[1] % 8 == 0 else packed.astype(np.uint64)
+    out = np.zeros(len(words), np.uint64)
+    for w in range(words.shape[1]):
+        x = words[:, w] * _MIX[w % len(_MIX)]
+        out ^= (x >> np.uint64(29)) ^ x ^ np.uint64(w)
+        out *= np.uint64(0x9E3779B97F4A7C15)
+    return out
+
+
+def _field(lhs: _Side, rhs: _Side, name: str) -> _Field:
+    """Both sides' encodings of one field coded against one table of distinct encodings."""
+    a, pa_ = lhs.bf[name]
+    b, pb = (a, pa_) if rhs is lhs else rhs.bf[name]
+    if a.shape[1] != b.shape[1] and pa_.any() and pb.any():
+        raise _altered(name, a.shape[1])
+    ha, hb = _row_hash(a[pa_]), _row_hash(b[pb])
+    codes, uniques = pd.factorize(np.concatenate([ha, hb]))
+    first = np.full(len(uniques), -1, np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    rows = np.concatenate([np.flatnonzero(pa_), np.flatnonzero(pb) + len(a)])[first]
+    from_a = rows < len(a)
+    width = max(a.shape[1], b.shape[1])
+    table = np.zeros((len(uniques), width), np.uint8)
+    table[from_a] = a[rows[from_a]]
+    table[~from_a] = b[rows[~from_a] - len(a)]
+    # a hash collision would merge two encodings: check, and code every row apart if so
+    exact = all(
+        np.array_equal(table[codes[s : s + CHUNK]], x[np.flatnonzero(p)[s - o : s - o + CHUNK]])
+        for x, p, o, n in ((a, pa_, 0, len(ha)), (b, pb, len(ha), len(hb)))
+        for s in range(o, o + n, CHUNK)
+    )
+    if not exact:
+        table = np.concatenate([a[pa_], b[pb]])
+        codes = np.arange(len(table))
+    left = np.full(len(a), -1, np.int32)
+    left[pa_] = codes[: len(ha)]
+    right = np.full(len(b), -1, np.int32)
+    right[pb] = codes[len(ha) :]
+    if width % 8 == 0:
+        table = np.ascontiguousarray(table).view(np.uint64)
+    ones = np.bitwise_count(table).sum(axis=1, dtype=np.int64)
+    return _Field(left, right, table, ones)
+
+
+def _dice_codes(fld: _Field, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Dice coefficients of the pairs (i, j) of one field (NaN where either is missing)."""
+    ca, cb = fld.left[i], fld.right[j]
+    out = np.full(len(i), np.nan)
+    present = (ca >= 0) & (cb >= 0)
+    same = present & (ca == cb)
+    out[same] = np.where(fld.ones[ca[same]] > 0, 1.0, 0.0)
+    need = np.flatnonzero(present & (ca != cb))
+    x, y = ca[need], cb[need]
+    both = np.bitwise_and(np.take(fld.table, x, axis=0), np.take(fld.table, y, axis=0))
+    both = np.bitwise_count(both).sum(axis=1, dtype=np.int64)
+    total = fld.ones[x] + fld.ones[y]
+    out[need] = np.divide(2.0 * both, total, out=np.zeros(len(total)), where=total > 0)
+    return out
+
+
+def _block_codes(lhs: _Side, rhs: _Side, rules: list[str]) -> list[tuple[np.ndarray, ...]]:
+    """Per rule, both sides' blocking hashes as integer codes (-1 where missing)."""
+    out = []
+    for rule in rules:
+        a = lhs.blocks[rule]
+        both = a if rhs is lhs else np.concatenate([a, rhs.blocks[rule]])
+        codes, uniques = pd.factorize(both)  # None is coded -1
+        codes = codes.astype(np.int32)
+        out.append((codes[: len(a)], codes if rhs is lhs else codes[len(a) :], len(uniques)))
+    return out
+
+
+def _join(
+    lhs: _Side, rhs: _Side, dedupe: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], dict[str, int]]:
+    """Candidate pairs: row numbers (i, j), each pair once, and a bit mask per pair of the rules
+    that found it (bit r for rule r). A block whose pairs exceed :data:`MAX_BLOCK_PAIRS` is
+    skipped and counted; a rule whose other blocks exceed :data:`MAX_RULE_PAIRS` is refused."""
+    rules = [c for c in lhs.blocks if c in rhs.blocks]
+    if not rules:
+        raise ConfigError("the files have no blocking rule in common (columns block:<rule>)")
+    if len(rules) > 63:
+        raise ConfigError("at most 63 blocking rules")
+    coded = _block_codes(lhs, rhs, rules)
+    ok, skipped = [], {"blocks": 0, "pairs": 0}
+    for (kl, kr, k), rule in zip(coded, rules, strict=True):
+        cl = np.bincount(kl[kl >= 0], minlength=k).astype(np.int64)
+        cr = cl if dedupe else np.bincount(kr[kr >= 0], minlength=k).astype(np.int64)
+        size = cl * cr
+        giant = size > MAX_BLOCK_PAIRS
+        skipped["blocks"] += int(giant.sum())
+        skipped["pairs"] += int(size[giant].sum())
+        if int(size[~giant].sum()) > MAX_RULE_PAIRS:
+            raise ConfigError(
+                f"blocking rule {rule[len(BLOCK_PREFIX) :]} would compare "
+                f"{int(size[~giant].sum()):,} pairs (at most {MAX_RULE_PAIRS:,}); encode with "
+                "narrower blocking rules"
+            )
+        ok.append((size > 0) & ~giant)
+    bits_dtype = np.uint64 if len(rules) > 7 else np.uint8
+    all_i, all_j, all_bits = [], [], []
+    for r, (kl, kr, _) in enumerate(coded):
+        order = np.argsort(kr, kind="stable").astype(np.int32)
+        missing = int((kr < 0).sum())
+        counts = np.bincount(kr[kr >= 0], minlength=len(ok[r])).astype(np.int64)
+        starts = missing + np.concatenate([[0], np.cumsum(counts)[:-1]])
+        left = np.flatnonzero((kl >= 0) & ok[r][np.maximum(kl, 0)]).astype(np.int32)
+        reps = counts[kl[left]]
+        ends = np.cumsum(reps)
+        total = int(ends[-1]) if len(ends) else 0
+        cuts = np.searchsorted(ends, np.arange(PAIR_CHUNK, total, PAIR_CHUNK), side="right")
+        bounds = np.unique(np.concatenate([[0], cuts, [len(left)]]))
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            li, rp = left[lo:hi], reps[lo:hi]
+            i = np.repeat(li, rp)
+            base = np.repeat(np.cumsum(rp) - rp, rp)
+            j = order[np.repeat(starts[kl[li]], rp) + (np.arange(len(i)) - base)]
+            if dedupe:
+                keep = i < j
+                i, j = i[keep], j[keep]
+            bits = np.zeros(len(i), bits_dtype)
+            new = np.ones(len(i), bool)
+            for s, (sl, sr, _) in enumerate(coded):
+                if s == r:
+                    bits |= bits_dtype(1 << s)
+                    continue
+                a = sl[i]
+                agree = (a >= 0) & (a == sr[j])
+                agree &= ok[s][np.maximum(a, 0)]
+                if s < r:
+                    new &= ~agree
+                else:
+                    bits[agree] |= bits_dtype(1 << s)
+            all_i.append(i[new])
+            all_j.append(j[new])
+            all_bits.append(bits[new])
+    i = np.concatenate(all_i) if all_i else np.zeros(0, np.int32)
+    j = np.concatenate(all_j) if all_j else np.zeros(0, np.int32)
+    bits = np.concatenate(all_bits) if all_bits else np.zeros(0, bits_dtype)
+    return i, j, bits, rules, skipped
+
+
+def _patterns(
+    model: FellegiSunter, fields: list[_Field], i: np.ndarray, j: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """Each pair's agreement pattern (its fields' levels, -1 missing, as one integer in base
+    ``max levels + 2``), computed in chunks on as many threads as there are cores."""
+    base = max(len(c) for c in model.cuts) + 2
+    dtype = np.int64 if base ** len(fields) >= 2**31 else np.int32
+    out = np.zeros(len(i), dtype)
+
+    def work(start: int) -> None:
+        ii, jj = i[start : start + DICE_CHUNK], j[start : start + DICE_CHUNK]
+        code = np.zeros(len(ii), dtype)
+        for f in range(len(fields) - 1, -1, -1):
+            sims = _dice_codes(fields[f], ii, jj)
+            level = np.full(len(ii), -1, dtype)
+            present = ~np.isnan(sims)
+            level[present] = np.searchsorted(model.cuts[f], sims[present], side="right")
+            code = code * base + (level + 1)
+        out[start : start + DICE_CHUNK] = code
+
+    starts = range(0, len(i), DICE_CHUNK)
+    with ThreadPoolExecutor(max(1, min(os.cpu_count() or 1, 8))) as pool:
+        list(pool.map(work, starts))
+    return out, base
+
+
+def _decode(patterns: np.ndarray, base: int, n_fields: int) -> np.ndarray:
+    """The levels (-1 missing) of agreement patterns, one row each."""
+    out = np.zeros((len(patterns), n_fields), np.int8)
+    rest = patterns.astype(np.int64)
+    for f in range(n_fields):
+        out[:, f] = rest % base - 1
+        rest //= base
+    return out
+
+
+def _score(
+    lhs: _Side, rhs: _Side, fields: list[str], threshold: float, dedupe: bool
+) -> pd.DataFrame:
+    """:func:`score_pairs` on packed sides."""
+    coded = []
+    for name in fields:
+        coded.append(_field(lhs, rhs, name))
+        lhs.bf.pop(name, None)  # the table holds what is needed: free the packed rows
+        if rhs is not lhs:
+            rhs.bf.pop(name, None)
+    i, j, bits, rules, skipped = _join(lhs, rhs, dedupe)
+    ri, rj = _random_pairs(len(lhs), len(rhs), dedupe)
+    random_sims = np.column_stack([_dice_codes(f, ri, rj) for f in coded])
+    model = FellegiSunter.from_random_pairs(fields, random_sims)
+    patterns, base = _patterns(model, coded, i, j)
+    unique, inverse = np.unique(patterns, return_inverse=True)
+    levels = _decode(unique, base, len(fields))
+    names = [rule[len(BLOCK_PREFIX) :] for rule in rules]
+    blocks = {}
+    for r, rule in enumerate(names):
+        found = (bits & bits.dtype.type(1 << r)) != 0
+        weights = np.bincount(inverse[found], minlength=len(unique)).astype(float)
+        blocks[rule] = (
+            weights,
+            [f for f, name in enumerate(fields) if name in _rule_fields(rule)],
+        )
+    total = len(lhs) * (len(lhs) - 1) // 2 if dedupe else len(lhs) * len(rhs)
+    if len(i):
+        counts = np.bincount(inverse, minlength=len(unique)).astype(float)
+        model._fit_weighted(levels, counts, blocks, total)
+    probability = model.probability(levels)
+    weight = model.log_odds(levels) / np.log(2)
+    keep = np.flatnonzero(probability[inverse] >= threshold)
+    ki, kj = i[keep].astype(np.int64), j[keep].astype(np.int64)
+    order = np.lexsort((kj, ki))  # candidates in (i, j) order, then most probable first
+    keep, ki, kj = keep[order], ki[order], kj[order]
+    scored = pd.DataFrame(
+        {
+            "i": ki,
+            "j": kj,
+            "match_probability": probability[inverse[keep]],
+            "match_weight": weight[inverse[keep]],
+        }
+    )
+    scored = scored.sort_values("match_probability", ascending=False, kind="stable")
+    scored = scored.reset_index(drop=True)
+    summary = model.summary() | {"blocking_rules": names}
+    scored.attrs = {"candidates": len(i), "model": summary}
+    if skipped["blocks"]:
+        scored.attrs["skipped_blocks"] = skipped
+    return scored

@@ -317,8 +317,13 @@ def encode_column(
     if hardening not in ("balance", "xor", "none"):
         raise ConfigError(f"hardening must be balance, xor or none, found {hardening!r}")
     k1, k2 = derive(secret, f"bloom:{column}:h1"), derive(secret, f"bloom:{column}:h2")
-    values = [normalise_field(spec.kind, v) for v in values]
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object))
+    # normalised once per distinct raw value, then grouped by normalised value
+    raw_codes, raw = pd.factorize(pd.Series(list(values), dtype=object))
+    normalised = [normalise_field(spec.kind, v) for v in raw]
+    codes, uniques = pd.factorize(pd.Series(normalised, dtype=object))
+    codes = (
+        np.where(raw_codes < 0, -1, codes[np.maximum(raw_codes, 0)]) if len(codes) else raw_codes
+    )
     cache: dict[str, np.ndarray] = {}
     rows, positions = [], []
     empty = np.zeros(len(uniques), bool)
@@ -349,7 +354,7 @@ def blocking_hashes(
     """Keyed hashes (HMAC-SHA256) of one blocking rule's values, ``None`` where any is empty."""
     key = derive(secret, "bloom:block")
     name = "+".join(rule)
-    parts = []
+    parts, codes = [], np.zeros(len(df), np.int64)
     for part in rule:
         column, _, transform = part.partition(".")
         if column not in fields or transform not in _TRANSFORMS:
@@ -357,15 +362,30 @@ def blocking_hashes(
                 f"blocking rule part {part!r} must be an encoded column and one of "
                 f"{', '.join(_TRANSFORMS)}"
             )
-        parts.append([_TRANSFORMS[transform](fields[column], v) for v in df[column].tolist()])
-    out: list[str | None] = []
-    for values in zip(*parts, strict=True):
+        # each distinct value transformed once
+        raw_codes, raw = pd.factorize(pd.Series(df[column].tolist(), dtype=object))
+        keys = [_TRANSFORMS[transform](fields[column], v) for v in raw] + [
+            _TRANSFORMS[transform](fields[column], None)
+        ]
+        key_codes, key_values = pd.factorize(pd.Series(keys, dtype=object))
+        parts.append(list(key_values))
+        column_codes = key_codes[np.where(raw_codes < 0, len(raw), raw_codes)]
+        codes = codes * (len(key_values) + 1) + column_codes
+    # each distinct combination hashed once
+    combo_codes, combos = pd.factorize(codes)
+    hashes: list[str | None] = []
+    for combo in combos:
+        values, rest = [], int(combo)
+        for part_values in reversed(parts):
+            values.append(part_values[rest % (len(part_values) + 1)])
+            rest //= len(part_values) + 1
+        values.reverse()
         if all(values):
             msg = "\x1f".join((name, *values)).encode()
-            out.append(hmac.new(key, msg, hashlib.sha256).hexdigest()[:BLOCK_CHARS])
+            hashes.append(hmac.digest(key, msg, "sha256").hex()[:BLOCK_CHARS])
         else:
-            out.append(None)
-    return out
+            hashes.append(None)
+    return [hashes[c] for c in combo_codes]
 
 
 def encode_table(
