@@ -112,6 +112,14 @@ def test_same_input_and_secret_give_identical_encodings() -> None:
     pd.testing.assert_frame_equal(first, again)
 
 
+def test_parallel_workers_give_the_same_encodings() -> None:
+    people = _people(300)
+    alone = encode_table(people, FIELDS, SECRET, id_column="ref", workers=1)
+    side_by_side = encode_table(people, FIELDS, SECRET, id_column="ref", workers=2)
+    pd.testing.assert_frame_equal(alone, side_by_side)
+    assert alone["bf:surname"].notna().all()
+
+
 @pytest.mark.parametrize("hardening", ["balance", "xor", "none"])
 def test_another_secret_gives_unrelated_encodings(hardening: str) -> None:
     names = list(SURNAMES)

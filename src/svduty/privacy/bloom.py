@@ -23,9 +23,12 @@ Hardening applied (see ``docs/privacy-preserving-linkage.md`` for what it does a
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
 import hashlib
 import hmac
+import io
+import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -39,6 +42,9 @@ import pandas as pd
 
 from svduty.errors import ConfigError
 from svduty.privacy.keys import derive
+
+#: From this many records, fields and blocking rules are encoded in parallel processes.
+PARALLEL_ROWS = 50_000
 
 SCHEME = "svduty-bf1"
 MIN_SECRET_BYTES = 32
@@ -348,13 +354,7 @@ def encode_column(
     return [None if c < 0 else encoded[c] for c in codes]
 
 
-def blocking_hashes(
-    df: pd.DataFrame, fields: Mapping[str, str], rule: Sequence[str], secret: bytes
-) -> list[str | None]:
-    """Keyed hashes (HMAC-SHA256) of one blocking rule's values, ``None`` where any is empty."""
-    key = derive(secret, "bloom:block")
-    name = "+".join(rule)
-    parts, codes = [], np.zeros(len(df), np.int64)
+def _check_rule(rule: Sequence[str], fields: Mapping[str, str]) -> None:
     for part in rule:
         column, _, transform = part.partition(".")
         if column not in fields or transform not in _TRANSFORMS:
@@ -362,6 +362,18 @@ def blocking_hashes(
                 f"blocking rule part {part!r} must be an encoded column and one of "
                 f"{', '.join(_TRANSFORMS)}"
             )
+
+
+def blocking_hashes(
+    df: pd.DataFrame, fields: Mapping[str, str], rule: Sequence[str], secret: bytes
+) -> list[str | None]:
+    """Keyed hashes (HMAC-SHA256) of one blocking rule's values, ``None`` where any is empty."""
+    key = derive(secret, "bloom:block")
+    name = "+".join(rule)
+    parts, codes = [], np.zeros(len(df), np.int64)
+    _check_rule(rule, fields)
+    for part in rule:
+        column, _, transform = part.partition(".")
         # each distinct value transformed once
         raw_codes, raw = pd.factorize(pd.Series(df[column].tolist(), dtype=object))
         keys = [_TRANSFORMS[transform](fields[column], v) for v in raw] + [
@@ -398,6 +410,7 @@ def encode_table(
     hardening: Hardening = "balance",
     k: Mapping[str, int] | None = None,
     blocking: Sequence[Sequence[str]] | None = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Encode a table's identifying fields for linkage at a hub.
 
@@ -412,6 +425,8 @@ def encode_table(
         hardening: ``balance``, ``xor`` or ``none`` (see the module's notes).
         k: bits per token by column, overriding :data:`DEFAULT_K` by kind.
         blocking: blocking rules (see :func:`default_blocking`, which gives the default).
+        workers: processes that encode fields and blocking rules side by side; by default one
+            per core from :data:`PARALLEL_ROWS` records, else one. The output is the same.
 
     Returns:
         One row per record: ``id``; ``bf:<column>`` the hex encoding of each field (empty where
@@ -445,17 +460,67 @@ def encode_table(
             f"the id column {id_column!r} is empty in row(s) {rows}; every record needs its id"
         )
     out = pd.DataFrame({"id": ids.astype(str).to_numpy()})
-    for column, spec in specs.items():
-        encoded = encode_column(df[column].tolist(), column, spec, secret, bits, hardening)
-        out[ENCODING_PREFIX + column] = encoded
     rules = default_blocking(fields) if blocking is None else [tuple(r) for r in blocking]
+    for rule in rules:  # refuse a bad rule before any work
+        _check_rule(rule, fields)
+    tasks: list[tuple[str, tuple[Any, ...]]] = [
+        (ENCODING_PREFIX + c, ("column", df[c].tolist(), c, spec, secret, bits, hardening))
+        for c, spec in specs.items()
+    ]
     for rule in rules:
-        out[BLOCK_PREFIX + "+".join(rule)] = blocking_hashes(df, fields, rule, secret)
+        used = sorted({part.partition(".")[0] for part in rule})
+        task = ("rule", df[used].copy(), dict(fields), rule, secret)
+        tasks.append((BLOCK_PREFIX + "+".join(rule), task))
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(df) >= PARALLEL_ROWS else 1
+    workers = max(1, min(workers, len(tasks)))
+    if workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # fork: the workers need no import of the caller's main module (spawn would), and they
+        # run only this module's pure Python and NumPy, never a lock another thread may hold
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            results = list(pool.map(_encode_task, [t for _, t in tasks]))
+    else:
+        results = [_encode_task(t) for _, t in tasks]
+    for (name, _), result in zip(tasks, results, strict=True):
+        out[name] = result
     described = ",".join(spec.describe(c) for c, spec in specs.items())
     out["scheme"] = (
         f"{SCHEME} bits={bits} hardening={hardening} key={key_check(secret)} fields={described}"
     )
     return out
+
+
+def _encode_task(task: tuple[Any, ...]) -> list[str | None]:
+    """One field's encodings or one rule's blocking hashes (run in a worker process)."""
+    if task[0] == "column":
+        return encode_column(*task[1:])
+    return blocking_hashes(*task[1:])
+
+
+def write_encodings(encoded: pd.DataFrame, path: str | Path) -> None:
+    """Write a table of encodings as CSV (Arrow's writer: every text value quoted).
+
+    Examples:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
+        >>> write_encodings(pd.DataFrame({"id": ["a,1"], "bf:x": [None]}), path)
+        >>> path.read_text()
+        'id,bf:x\\n"a,1",\\n'
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    schema = pa.schema([(str(c), pa.string()) for c in encoded.columns])
+    table = pa.Table.from_pandas(encoded.astype(object), schema=schema, preserve_index=False)
+    head = io.StringIO()
+    csv.writer(head, lineterminator="\n").writerow([str(c) for c in encoded.columns])
+    with open(path, "wb") as f:
+        f.write(head.getvalue().encode())
+        pacsv.write_csv(table, f, pacsv.WriteOptions(include_header=False))
 
 
 def guess_kind(column: str) -> str:
@@ -513,7 +578,7 @@ def encode_file(
         columns = [c for c in df.columns if c != id_column]
     fields = dict(columns) if isinstance(columns, Mapping) else {c: guess_kind(c) for c in columns}
     encoded = encode_table(df, fields, secret, id_column=id_column, **options)
-    encoded.to_csv(out_csv, index=False)
+    write_encodings(encoded, out_csv)
     return len(encoded)
 
 
@@ -607,7 +672,7 @@ def encode_feed_file(
         person = df[columns[spec.person_id].header]
         encoded.insert(1, "person", person.where(person != "", None).to_numpy())
     encoded.insert(1 + ("person" in encoded.columns), "feed", feed)
-    encoded.to_csv(out_csv, index=False)
+    write_encodings(encoded, out_csv)
     return len(encoded)
 
 
