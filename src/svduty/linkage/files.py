@@ -448,26 +448,6 @@ def _trained_linker(
     return linker, model
 
 
-def _run_splink(
-    con: duckdb.DuckDBPyConnection,
-    frames: Sequence[pd.DataFrame],
-    settings: SettingsCreator,
-    training: Sequence[BlockingRule],
-    threshold: float,
-    seed: int,
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    linker, model = _trained_linker(con, frames, settings, training, seed)
-    predictions = linker.inference.predict(
-        threshold_match_probability=threshold, warning_mode="never"
-    )
-    clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=threshold
-    )
-    pairs = _pairs(predictions.as_pandas_dataframe(), threshold, dedupe=len(frames) == 1)
-    clusters = _clusters(clustered.as_pandas_dataframe())
-    return pairs, clusters, model
-
-
 def _run_splink_scored(
     con: duckdb.DuckDBPyConnection,
     frames: Sequence[pd.DataFrame],
@@ -477,8 +457,9 @@ def _run_splink_scored(
     seed: int,
     floor: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], pd.DataFrame, np.ndarray]:
-    """As :func:`_run_splink`, and also every candidate pair's match probability and the pairs
-    scored at or above ``floor`` (for :mod:`svduty.linkage.review`)."""
+    """Train the model, score every candidate pair and cluster at ``threshold``: the pairs at or
+    above it, the clusters, the model, the pairs scored at or above ``floor`` and every candidate
+    pair's match probability (for :mod:`svduty.linkage.review`)."""
     linker, model = _trained_linker(con, frames, settings, training, seed)
     predictions = linker.inference.predict(warning_mode="never")  # every candidate pair
     clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
