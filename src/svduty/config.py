@@ -41,6 +41,14 @@ class Settings(BaseSettings):
         default="2g", description="Memory for the Spark driver when Spark runs locally."
     )
 
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "The operational store (users, agreements, uploads, audit): a SQLAlchemy URL such as "
+            "postgresql+psycopg://user@host/db; default: <data_dir>/svduty.sqlite."
+        ),
+    )
+
     key_dir: Path = Field(
         default=Path.home() / ".config" / "svduty" / "keys",
         description="Folder of the partnership's secret keys; never inside the data folder.",
