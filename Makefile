@@ -30,9 +30,10 @@ run: $(STAMP)
 real: $(STAMP)
 	@bash scripts/run-real.sh "$(REAL_DIR)" "$(SHARED)"
 
-# Run the test suite (DuckDB, Spark local, real files from ../shared when present).
+# Run the test suite (DuckDB, Spark local, a throwaway PostgreSQL, real files from ../shared).
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	@pg="$$(bash scripts/postgres.sh)" || echo "make: no PostgreSQL server; the postgres tests will skip" >&2; \
+	eval "$$pg"; $(BIN)/python -m pytest
 
 # Run the benchmarks; they print figures and ratios against a baseline measured in the same run.
 bench: $(STAMP)

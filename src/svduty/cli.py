@@ -1006,6 +1006,9 @@ def quarantine_cmd(
     out.print(e_table)
 
 
+from svduty import cli_platform  # noqa: E402,F401  (registers the platform's commands)
+
+
 def run() -> None:
     """Entry point that turns svduty's errors into one line and exit code 1."""
     try:

@@ -24,6 +24,8 @@ from svduty.ingest.partners import ingest_feed
 from svduty.ingest.sources import find_sources
 from svduty.linkage.people import link_people
 from svduty.reference import load_reference
+from svduty.store.agreements import ensure_agreements, ensure_orgs
+from svduty.store.db import open_store
 
 
 def run_demo(
@@ -57,6 +59,13 @@ def run_demo(
         linked = link_people(con, settings)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    say("Creating the partner organisations and their data-sharing agreements")
+    store = open_store(settings)
+    try:
+        organisations = ensure_orgs(store)
+        ensure_agreements(store)
+    finally:
+        store.dispose()
     record = {
         "seed": seed,
         "years": years,
@@ -65,6 +74,7 @@ def run_demo(
         "refused": sum(len(r.refused) for r in feeds.values()),
         "planted": effects,
         "linkage": {k: linked[k] for k in ("records", "clusters", "pairs", "seconds")},
+        "organisations": organisations,
         "summary": summary,
     }
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-import logging
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -16,65 +15,36 @@ import pytest
 from svduty.config import Settings
 from svduty.datasets.partners import FEEDS
 from svduty.errors import ConfigError
-from svduty.ingest.partners import ingest_feed
-from svduty.ingest.sources import find_sources
 from svduty.linkage.people import link_people
 from svduty.linkage.quality import pair_quality
 from svduty.privacy.keys import derive, master_key
 from svduty.privacy.pseudonyms import pseudonym
-from svduty.synth import PERSON_FEEDS, generate
+from svduty.synth import PERSON_FEEDS
 from svduty.warehouse import connect
+from tests.partnership import Linked, warehouse_settings
 
-HELD_BACK = "2024-01"  # loaded last: its records become the earliest of their people
 F1_TARGET = 0.95
 
 
-def _load(con: Any, settings: Settings, feeds: Path, last: bool) -> None:
-    """Load every person-level feed's files but the held-back month's, or only those."""
-    for feed in PERSON_FEEDS:
-        files = sorted((feeds / feed).glob("*.csv"))
-        files = [f for f in files if f.stem.endswith(HELD_BACK) == last]
-        if files:
-            ingest_feed(con, settings, feed, *find_sources(files))
-
-
-def _frame(con: Any) -> list[dict[str, Any]]:
-    return con.table("person_links").to_pyarrow().to_pylist()
-
-
 @pytest.fixture(scope="module")
-def linked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """February to December linked, then January added: both outputs, summaries and the truth.
+def linked(people_synth: Path, people_first: Linked, people_second: Linked) -> dict[str, Any]:
+    """February to December linked, then January added: both outputs, summaries and the truth
+    (the session's shared warehouses, see ``conftest.py``).
 
     January's records come first in their clusters, so naming a cluster after its earliest record
     alone would give known people new keys: only keeping the existing keys keeps them."""
-    tmp = tmp_path_factory.mktemp("people")
-    generate(tmp / "synth", seed=5, years=1, scale=0.05)
-    settings = Settings(data_dir=tmp / "data", key_file=tmp / "key")
-    con = connect(settings)
-    handler = _Capture()
-    logging.getLogger().addHandler(handler)
-    try:
-        _load(con, settings, tmp / "synth" / "feeds", last=False)
-        first = link_people(con, settings)
-        before = _frame(con)
-        _load(con, settings, tmp / "synth" / "feeds", last=True)
-        second = link_people(con, settings)
-        after = _frame(con)
-    finally:
-        logging.getLogger().removeHandler(handler)
-    con.disconnect()
-    truth = _truth(tmp / "synth", settings)
-    with open(tmp / "synth" / "truth" / "persons.csv", encoding="utf-8") as f:
+    settings = warehouse_settings(people_second.root)
+    truth = _truth(people_synth, settings)
+    with open(people_synth / "truth" / "persons.csv", encoding="utf-8") as f:
         persons = list(csv.DictReader(f))
     return {
-        "first": first,
-        "second": second,
-        "before": before,
-        "after": after,
+        "first": people_first.summary,
+        "second": people_second.summary,
+        "before": people_first.rows,
+        "after": people_second.rows,
         "truth": truth,
         "persons": persons,
-        "log": handler.lines,
+        "log": people_first.log + people_second.log,
         "warehouse": settings.duckdb_path,
     }
 
@@ -109,15 +79,6 @@ def _quality(
     overall = pair_quality(_pairs(found_groups), _pairs(truth_groups), dedupe=True)
     across = pair_quality(_pairs(found_groups, True), _pairs(truth_groups, True), dedupe=True)
     return overall, across
-
-
-class _Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
 
 
 def _ident(row: dict[str, Any]) -> tuple[str, str, str | None]:

@@ -12,13 +12,12 @@ from typing import Any
 
 import pytest
 
-from svduty.config import Settings
 from svduty.linkage.people import link_people as link
 from svduty.linkage.people import load_model, model_path, person_records, score_pairs
 from svduty.linkage.quality import pair_quality
-from svduty.synth import generate
 from svduty.warehouse import connect
-from tests.linkage.test_people import F1_TARGET, _frame, _ident, _load, _pairs, _quality, _truth
+from tests.linkage.test_people import F1_TARGET, _ident, _pairs, _quality, _truth
+from tests.partnership import Linked, copy_warehouse, links, load_people
 
 #: Measured on this partnership: the incremental people agree with a full relink on every pair
 #: (F1 1.0); a little room is left for a merge that only the full run finds.
@@ -26,23 +25,26 @@ AGREEMENT = 0.99
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """February to December linked in full, January added incrementally, then a full relink."""
+def runs(
+    tmp_path_factory: pytest.TempPathFactory,
+    people_synth: Path,
+    people_first: Linked,
+    people_second: Linked,
+) -> dict[str, Any]:
+    """February to December linked in full (``incremental=True`` with no saved model yet: the
+    session's ``people_first``), January added incrementally to a copy of that warehouse, and a
+    full relink of the same records (the session's ``people_second``: January loaded into
+    another copy and every record linked in full)."""
     tmp = tmp_path_factory.mktemp("incremental")
-    generate(tmp / "synth", seed=5, years=1, scale=0.05)
-    settings = Settings(data_dir=tmp / "data", key_file=tmp / "key")
+    settings = copy_warehouse(people_first.root, tmp)
     con = connect(settings)
     try:
-        _load(con, settings, tmp / "synth" / "feeds", last=False)
-        first = link(con, settings, incremental=True)  # nothing saved yet: a full run
-        before = _frame(con)
-        sealed = model_path(settings).read_bytes()
-        _load(con, settings, tmp / "synth" / "feeds", last=True)
+        load_people(con, settings, people_synth / "feeds", last=True)
         added = link(con, settings, incremental=True)
-        after = _frame(con)
+        after = links(con)
         # the pairs the incremental run scored, scored again the same way
         records = person_records(settings)
-        known = {_ident(r) for r in before}
+        known = {_ident(r) for r in people_first.rows}
         new = records.apply(
             lambda r: (r["feed"], r["record_key"], r["person_key"]) not in known, axis=1
         )
@@ -50,29 +52,27 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         assert model is not None
         scored, n_scored = score_pairs(records, model, new=new)
         again = link(con, settings, incremental=True)  # nothing new
-        again_rows = _frame(con)
-        full = link(con, settings)
-        full_rows = _frame(con)
+        again_rows = links(con)
     finally:
         con.disconnect()
-    with open(tmp / "synth" / "truth" / "persons.csv", encoding="utf-8") as f:
+    with open(people_synth / "truth" / "persons.csv", encoding="utf-8") as f:
         persons = list(csv.DictReader(f))
     return {
-        "first": first,
+        "first": people_first.summary,
         "added": added,
         "again": again,
-        "full": full,
-        "before": before,
+        "full": people_second.summary,
+        "before": people_first.rows,
         "after": after,
         "again_rows": again_rows,
-        "full_rows": full_rows,
+        "full_rows": people_second.rows,
         "records": records,
         "new": new,
         "scored": scored,
         "n_scored": n_scored,
-        "sealed": sealed,
+        "sealed": people_first.sealed,
         "model": model,
-        "truth": _truth(tmp / "synth", settings),
+        "truth": _truth(people_synth, settings),
         "persons": persons,
     }
 
@@ -159,15 +159,12 @@ def test_the_saved_model_is_sealed_and_holds_no_identifier(runs: dict[str, Any])
     assert not {s.casefold() for s in strings} & values
 
 
-def test_the_link_command_links_new_records_only(tmp_path: Path) -> None:
-    from svduty.demo import run_demo
+def test_the_link_command_links_new_records_only(tmp_path: Path, demo_warehouse: Path) -> None:
     from tests.conftest import run_cli
 
-    settings = Settings(data_dir=tmp_path / "data", key_file=tmp_path / "key")
-    con = connect(settings)
-    run_demo(con, settings, seed=2, years=1, scale=0.03)
-    con.disconnect()
-    env = {"SVDUTY_KEY_FILE": str(tmp_path / "key")}
+    # a copy of the session's demo (seed 2, one year, scale 0.03), loaded and linked by run_demo
+    settings = copy_warehouse(demo_warehouse, tmp_path)
+    env = {"SVDUTY_KEY_FILE": str(settings.key_file)}
     # the demo linked its people in full, which saved the model
     done = run_cli(
         "link", "--new-only", "--engine", "duckdb", "--json", data_dir=settings.data_dir, env=env
