@@ -49,6 +49,22 @@ class Settings(BaseSettings):
         ),
     )
 
+    oidc_issuer: str | None = Field(
+        default=None,
+        description=(
+            "OpenID Connect issuer URL for single sign-on (e.g. https://login.microsoftonline.com/"
+            "<tenant>/v2.0); sign-in with it is offered when this and the client id are set."
+        ),
+    )
+    oidc_client_id: str | None = Field(default=None, description="OpenID Connect client id.")
+    oidc_client_secret: str | None = Field(
+        default=None, description="OpenID Connect client secret (from the environment only)."
+    )
+    oidc_label: str = Field(
+        default="your organisation's account",
+        description="How the sign-in page names the single sign-on, e.g. 'NHS.net Connect'.",
+    )
+
     key_dir: Path = Field(
         default=Path.home() / ".config" / "svduty" / "keys",
         description="Folder of the partnership's secret keys; never inside the data folder.",

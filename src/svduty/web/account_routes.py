@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
@@ -17,6 +18,7 @@ from svduty.web.security import (
     client_ip,
     principal,
     require,
+    session_of,
     sign_in,
     sign_out,
 )
@@ -110,6 +112,69 @@ def login(
             errors["password"] = "The user name or password is not right"  # noqa: S105
     context: dict[str, Any] = {"next": _safe_next(next, ""), "errors": errors, "name": name}
     return render(request, "login.html", context, status_code=400 if errors else 200)
+
+
+@router.get("/login/oidc", include_in_schema=False)
+def login_oidc(request: Request, next: str | None = None) -> Response:
+    """Send the person to the organisation's identity provider."""
+    from svduty.web import oidc
+
+    settings = request.app.state.settings
+    if not oidc.enabled(settings):
+        raise HTTPException(404, "Single sign-on is not set up for this service.")
+    try:
+        url, kept = oidc.start(settings, str(request.url_for("login_oidc_callback")))
+    except oidc.OidcError as e:
+        return render(request, "login.html", {"next": "", "errors": {"name": str(e)}}, 502)
+    request.state.session = {**session_of(request), "oidc": {**kept, "next": next or ""}}
+    request.state.session_dirty = True
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/login/oidc/callback", include_in_schema=False)
+def login_oidc_callback(
+    request: Request,
+    code: Annotated[str, Query(max_length=4000)] = "",
+    state: Annotated[str, Query(max_length=200)] = "",
+    error: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """Back from the identity provider: check its answer, then sign in the user it names."""
+    from svduty.store import users
+    from svduty.web import oidc
+
+    settings = request.app.state.settings
+    if not oidc.enabled(settings):
+        raise HTTPException(404, "Single sign-on is not set up for this service.")
+    kept = session_of(request).get("oidc") or {}
+    problem = ""
+    if error:
+        problem = "The identity provider did not sign you in."
+    elif not kept or not state or not hmac.compare_digest(state, kept.get("state", "")):
+        problem = "The sign-in had expired or did not start here; try again."
+    claims: dict[str, Any] = {}
+    if not problem:
+        try:
+            claims = oidc.finish(settings, code, kept)
+        except oidc.OidcError as e:
+            problem = str(e)
+    user = None
+    if not problem:
+        user = users.oidc_user(
+            request.app.state.store,
+            str(claims["sub"]),
+            str(claims.get("preferred_username") or claims.get("email") or ""),
+            ip=client_ip(request),
+        )
+        if user is None:
+            problem = "Your account is not set up in svduty: ask your partnership's administrator."
+    if user is None:
+        audit(request, "sign-in", "/login/oidc", "refused", method="oidc", reason=problem)
+        context = {"next": "", "errors": {"name": problem}}
+        return render(request, "login.html", context, status_code=403)
+    sign_in(request, user.id)
+    request.state.principal = None
+    home = HOME.get(user.role, "/dashboard")
+    return RedirectResponse(_safe_next(kept.get("next"), home), status_code=303)
 
 
 @router.post("/logout", include_in_schema=False)

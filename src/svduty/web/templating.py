@@ -43,10 +43,13 @@ def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
     """Render a page with the principal, the CSRF token and the navigation in its context."""
+    settings = request.app.state.settings
     ctx = {
         "principal": principal(request),
         "csrf_token": csrf_token(request),
         "nav": nav_for(request),
+        "oidc_enabled": bool(settings.oidc_issuer and settings.oidc_client_id),
+        "oidc_label": settings.oidc_label,
         **(context or {}),
     }
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
