@@ -118,7 +118,7 @@ def provider() -> Iterator[Provider]:
 def _app(tmp_path: Path, issuer: str | None) -> tuple[TestClient, Any]:
     settings = Settings(
         data_dir=tmp_path / "data", oidc_issuer=issuer, oidc_client_id=CLIENT_ID,
-        oidc_client_secret="not-used-by-this-provider", oidc_label="Test SSO",
+        oidc_client_secret="not-used-by-this-provider", oidc_label="Test SSO",  # noqa: S106
     )  # fmt: skip
     store = open_store(settings)
     ensure_agreements(store)
