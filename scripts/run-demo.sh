@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job: generate and load the demo partnership, show what is loaded, then write its
-# Strategic Needs Assessment (full and public) and the forecast.
+# The main job: generate and load the demo partnership, show what is loaded, write its
+# Strategic Needs Assessment (full and public) and the forecast, then serve the web platform
+# (set SVDUTY_NO_SERVE=1 to stop before it; SVDUTY_PORT chooses the port, default 8000).
 set -euo pipefail
 data_dir=$1
 svduty=".venv/bin/svduty"
@@ -16,6 +17,21 @@ $svduty --data-dir "$data_dir" sna --out "$data_dir/sna"
 $svduty --data-dir "$data_dir" sna --public --out "$data_dir/sna-public"
 echo "== Next month's expected serious violence by LSOA (top 20)"
 $svduty --data-dir "$data_dir" forecast
+echo "== Demo users for the web platform (one per role; the demo's data are synthetic)"
+pw_file="${HOME}/.config/svduty/demo-password"
+mkdir -p "$(dirname "$pw_file")"
+if [ ! -s "$pw_file" ]; then
+  (umask 077 && .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(12))' >"$pw_file")
+fi
+pw="$(cat "$pw_file")"
+for user in "demo-analyst analyst police" "demo-uploader partner_data_officer police" \
+  "demo-commissioner commissioner council" "demo-dpo dpo council" "demo-admin admin police"; do
+  set -- $user
+  printf '%s\n' "$pw" | $svduty --data-dir "$data_dir" users create "$1" --role "$2" --org "$3" \
+    >/dev/null 2>&1 || printf '%s\n' "$pw" | $svduty --data-dir "$data_dir" users password "$1" >/dev/null
+  echo "  $1 ($2, $3)"
+done
+port="${SVDUTY_PORT:-8000}"
 cat <<MSG
 
 Where to look:
@@ -26,4 +42,13 @@ Where to look:
   what was planted     $data_dir/demo.json
   the sealed identifiers (linkage store) $data_dir/linkage/; keys are kept outside, in ~/.config/svduty/keys
   real public data     make real (loads ../shared/data into svduty-real)
+
+The web platform: http://127.0.0.1:$port/ (the public view; the dashboard after signing in)
+  sign in at http://127.0.0.1:$port/login as demo-analyst (or demo-uploader, demo-commissioner,
+  demo-dpo, demo-admin) with the password in $pw_file: $pw
 MSG
+if [ "${SVDUTY_NO_SERVE:-}" = 1 ]; then
+  exit 0
+fi
+echo "== svduty serve (Ctrl-C stops it)"
+exec $svduty --data-dir "$data_dir" serve --port "$port"
