@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/synth.py
 	$(BIN)/python benchmarks/sna.py
 	$(BIN)/python benchmarks/linkage.py
+	$(BIN)/python benchmarks/web.py
 
 # Check style and common mistakes.
 lint: $(STAMP)
