@@ -19,7 +19,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from svduty.analysis.counts import ALL
 from svduty.reports.charts import line_chart
-from svduty.web.dashboard import DASHBOARDS, FilterError, Filters, Snapshot, month_words
+from svduty.web.dashboard import DASHBOARDS, FilterError, Filters, Snapshot
+from svduty.web.public_view import month_words
 from svduty.web.security import STAFF, Principal, audit, require
 from svduty.web.templating import render, templates
 
