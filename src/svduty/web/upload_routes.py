@@ -52,8 +52,8 @@ def check_file_name(name: str) -> str | None:
 
     >>> check_file_name("2024-01-avon-and-somerset-street.csv") is None
     True
-    >>> check_file_name("../../etc/passwd.csv")
-    'the file name must not contain a folder ("/", "\\\\" or "..")'
+    >>> check_file_name("../../etc/passwd.csv").startswith("the file name must not contain a folder")
+    True
     """
     if not name:
         return "the file has no name"
