@@ -52,7 +52,7 @@ def check_file_name(name: str) -> str | None:
 
     >>> check_file_name("2024-01-avon-and-somerset-street.csv") is None
     True
-    >>> check_file_name("../../etc/passwd.csv").startswith("the file name must not contain a folder")
+    >>> "folder" in check_file_name("../../etc/passwd.csv")
     True
     """
     if not name:
