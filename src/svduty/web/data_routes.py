@@ -34,9 +34,11 @@ Auditor = Annotated[Principal, Depends(require("dpo", "admin"))]
 
 def _agreement(request: Request, feed: str) -> Any:
     if feed not in RECORD_TABLES:
+        audit(request, "read", f"feed:{feed[:60]}", "refused", reason="no such feed")
         raise HTTPException(404, f"There is no feed called {feed[:60]!r}.")
     found = store_agreements.agreement(request.app.state.store, feed)
     if found is None:
+        audit(request, "read", f"feed:{feed}", "refused", reason="no agreement")
         raise HTTPException(404, f"The feed {feed} has no data-sharing agreement, so no access.")
     return found
 
@@ -148,7 +150,7 @@ def audit_api(
     since: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
     until: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     """Audit events matching every filter, newest first (data protection officer, administrator)."""
     events = store_audit.search(

@@ -49,8 +49,15 @@ def _respond(request: Request, status: int, error: str, errors: list[Any]) -> Re
     if status == 401 and request.method == "GET":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    from svduty.web.security import PUBLIC, principal
     from svduty.web.templating import render
 
+    try:
+        principal(request)
+    except StarletteHTTPException:
+        # The principal is what failed (an unknown bearer token): show the page as the public's,
+        # rather than failing again while rendering the error.
+        request.state.principal = PUBLIC
     return render(
         request,
         "error.html",

@@ -122,6 +122,8 @@ def principal(request: Request) -> Principal:
         user = users.user_for_token(store, header[7:].strip())
         if user is None:
             audit(request, "sign-in", request.url.path, "refused", method="bearer")
+            # The rest of the request (its error page) is the public's, and audited once.
+            request.state.principal = PUBLIC
             raise HTTPException(401, "The bearer token is unknown, expired or revoked.")
         who = _principal_of(user, "token")
     else:
@@ -165,8 +167,13 @@ def require(*roles: str) -> Callable[[Request], Principal]:
 
 
 async def check_csrf(request: Request) -> None:
-    """Refuse a state-changing browser request without the session's CSRF token."""
+    """Refuse a state-changing browser request without the session's CSRF token.
+
+    A request with a bearer token needs none, but only once the token is known to be valid:
+    ``Authorization: Bearer anything`` must not switch the check off (401, audited).
+    """
     if request.headers.get("authorization", "").lower().startswith("bearer "):
+        principal(request)  # raises 401 for an unknown, expired or revoked token
         return
     sent = request.headers.get(CSRF_HEADER)
     if sent is None:
@@ -177,6 +184,7 @@ async def check_csrf(request: Request) -> None:
             sent = value if isinstance(value, str) else None
     expected = csrf_token(request)
     if not sent or not hmac.compare_digest(sent, expected):
+        principal(request)  # so the audit trail names the session's user, if signed in
         audit(request, "csrf", request.url.path, "refused")
         raise HTTPException(403, "The form had expired or did not come from svduty; try again.")
 

@@ -9,6 +9,7 @@ An organisation sees only its own uploads; an id of another organisation's uploa
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import shutil
@@ -38,6 +39,8 @@ FEED_LABELS: dict[str, str] = {
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()+-]{0,199}$")
 QUARANTINE_SHOWN = 500
+#: The largest id an upload can have (the column is a 32-bit integer on PostgreSQL).
+MAX_ID = 2**31 - 1
 
 
 def feeds_for(who: Principal) -> list[str]:
@@ -77,12 +80,22 @@ def _org_id(request: Request, short_name: str) -> int:
 def _sources(upload_id: int, name: str, data: bytes, work: Path) -> tuple[list[Any], list[Any]]:
     from svduty.ingest.sources import Source, zip_sources
 
+    display = f"upload {upload_id}: {name}"
     if name.lower().endswith(".zip"):
         archive = work / name
         archive.write_bytes(data)
         found, refused = zip_sources(archive)
+        # Name members as "upload N: name.zip!member", never by the server's temporary folder
+        # (the names are stored with the quarantine and shown to the uploader).
+        where = str(archive)
+
+        def shown(text: str) -> str:
+            return display + text[len(where) :] if text.startswith(where) else text
+
+        found = [dataclasses.replace(f, display=shown(f.display)) for f in found]
+        for r in refused:
+            r.source = shown(r.source)
         return found, refused
-    display = f"upload {upload_id}: {name}"
     return [Source(display=display, name=name, reader=lambda: data)], []
 
 
@@ -234,13 +247,15 @@ def visible_uploads(request: Request, who: Principal, limit: int = 100) -> list[
 
 def one_upload(request: Request, who: Principal, upload_id: int) -> dict[str, Any]:
     """One upload, if this principal may see it; 404 otherwise (audited)."""
-    q = (
-        select(Upload, Organisation.short_name)
-        .join(Organisation, Upload.org_id == Organisation.id)
-        .where(Upload.id == upload_id)
-    )
-    with request.app.state.store.sessions() as s:
-        row = s.execute(q).first()
+    row = None
+    if 1 <= upload_id <= MAX_ID:  # a number no id can be is not found (never a database error)
+        q = (
+            select(Upload, Organisation.short_name)
+            .join(Organisation, Upload.org_id == Organisation.id)
+            .where(Upload.id == upload_id)
+        )
+        with request.app.state.store.sessions() as s:
+            row = s.execute(q).first()
     if row is None or (who.role != "admin" and row[1] != who.org):
         audit(request, "read", f"upload:{upload_id}", "refused", reason="not found or not yours")
         raise HTTPException(404, "There is no upload with that number for your organisation.")
