@@ -165,7 +165,7 @@ ACCESS: dict[tuple[str, str], tuple[Rule, bool]] = {
     ("GET", "/accessibility"): (everyone, True),
     ("GET", "/openapi.json"): (everyone, False),
     ("GET", "/api/docs"): (everyone, True),
-    ("GET", "/docs/oauth2-redirect"): (everyone, True),
+    ("GET", "/api/docs/oauth2-redirect"): (everyone, True),
     ("GET", "/static"): (everyone, True),
     # uploads
     ("GET", "/uploads"): (roles(*UPLOADERS), True),

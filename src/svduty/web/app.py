@@ -81,6 +81,7 @@ def create_app(
         ),
         openapi_tags=TAGS,
         docs_url="/api/docs",
+        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
         redoc_url=None,
         lifespan=lifespan,
     )

@@ -173,16 +173,13 @@ def api_area(
     f: Chosen,
 ) -> Response:
     snap = snapshot(request)
-    body = _area_json(snap, code, f)
+    try:
+        body = snap.json("area", code, f)
+    except FilterError as e:
+        audit(request, "read", f"dashboard/area/{code}", "refused", reason="unknown area")
+        raise HTTPException(404, detail=str(e)) from e
     _read(request, f"dashboard/area/{code}", f)
     return _json(body)
-
-
-def _area_json(snap: Snapshot, code: str, f: Filters) -> bytes:
-    try:
-        return snap.json("area", code, f)
-    except FilterError as e:
-        raise HTTPException(404, detail=str(e)) from e
 
 
 @router.get(
@@ -298,6 +295,7 @@ def area_page(
     try:
         area = snap.area(code, f)
     except FilterError as e:
+        audit(request, "read", f"dashboard/area/{code}", "refused", reason="unknown area")
         raise HTTPException(404, detail="There is no LSOA or partnership area " + code) from e
     _read(request, f"dashboard/area/{code}", f)
     chart = line_chart(
