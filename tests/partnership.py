@@ -6,7 +6,12 @@ warehouse another module also reads."""
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +21,7 @@ from svduty.ingest.partners import ingest_feed
 from svduty.ingest.sources import find_sources
 from svduty.synth import PERSON_FEEDS
 
+ROOT = Path(__file__).resolve().parents[1]
 HELD_BACK = "2024-01"  # loaded last: its records become the earliest of their people
 
 
@@ -76,3 +82,42 @@ class Capture(logging.Handler):
 
     def __exit__(self, *exc: object) -> None:
         logging.getLogger().removeHandler(self)
+
+
+def encode_feeds(feeds: str | Path, out: str | Path, secret: str | Path) -> None:
+    """Encode, as each partner would, every file of every person-level feed under ``feeds``
+    into ``out`` (one file of encodings per file, under the same name) with the secret file."""
+    from svduty.privacy.bloom import encode_feed_file
+
+    for feed in PERSON_FEEDS:
+        for path in sorted((Path(feeds) / feed).glob("*.csv")):
+            encode_feed_file(feed, path, Path(out) / f"{path.stem}.csv", secret)
+
+
+@contextmanager
+def encoding_beside(feeds: Path, out: Path, secret: Path) -> Iterator[Callable[[], None]]:
+    """:func:`encode_feeds` in a process of its own, so that the encoding (CPU-bound Python)
+    runs beside what the caller does meanwhile (loading, linking). Yields the function that waits
+    for it (and fails, with what it said, where it failed); the process is killed if the block
+    is left before."""
+    script = "import sys; from tests.partnership import encode_feeds; encode_feeds(*sys.argv[1:])"
+    path = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    encoder = subprocess.Popen(
+        [sys.executable, "-c", script, str(feeds), str(out), str(secret)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def wait() -> None:
+        said, err = encoder.communicate(timeout=900)
+        assert encoder.returncode == 0, f"encoding failed:\n{said}\n{err}"
+
+    try:
+        yield wait
+    finally:
+        if encoder.poll() is None:
+            encoder.kill()
+            encoder.communicate()

@@ -26,7 +26,6 @@ from svduty.ingest.partners import ingest_feed
 from svduty.ingest.sources import find_sources
 from svduty.linkage.people import link_people
 from svduty.linkage.people_encoded import link_people_encoded
-from svduty.privacy.bloom import encode_feed_file
 from svduty.privacy.keys import derive, master_key
 from svduty.privacy.pseudonyms import pseudonym
 from svduty.reference import load_reference
@@ -34,6 +33,7 @@ from svduty.reports.public import public_cohorts
 from svduty.synth import PERSON_FEEDS, generate
 from svduty.warehouse import connect
 from tests.conftest import run_cli
+from tests.partnership import encoding_beside
 
 DEFINITION = load_definition()
 TOLERANCE = 0.05  # the issue: cohort figures from linked keys within 5% of the truth's
@@ -46,40 +46,40 @@ def partnership(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     tmp = tmp_path_factory.mktemp("cohorts")
     synth = tmp / "synth"
     generate(synth, seed=7, years=2, scale=0.2)
-    settings = Settings(data_dir=tmp / "data", key_file=tmp / "key")
-    con = connect(settings)
-    load_reference(con, synth / "reference")
-    for feed in PERSON_FEEDS:
-        ingest_feed(con, settings, feed, *find_sources([synth / "feeds" / feed]))
-    before = cohorts(con, DEFINITION, Scope())
-    link_people(con, settings)
-    key = derive(master_key(settings), "pseudonym")
-    rows = []
-    with open(synth / "truth" / "people.csv", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            feed = FEEDS[row["feed"]]
-            rows.append(
-                {
-                    "feed": feed.name,
-                    "record_key": pseudonym(key, f"{feed.name}:record", row["record_id"]),
-                    "person_key": (
-                        pseudonym(key, f"{feed.name}:person", row["partner_person_id"])
-                        if feed.person_id
-                        else None
-                    ),
-                    "linked_key": row["person_id"],
-                }
-            )
-    truth_keys = ibis.memtable(pd.DataFrame(rows))
-    linked = cohorts(con, DEFINITION, Scope())
-    # the encoded mode: each partner encodes its files, the hub links the encodings
+    # the encoded mode: each partner encodes its files (in a process of its own, beside the
+    # loading and the trusted linkage below), the hub links the encodings
     secret = tmp / "partners" / "linkage.key"
     secret.parent.mkdir()
     secret.write_bytes(bytes(range(40, 80)))
     (tmp / "encodings").mkdir()
-    for feed in PERSON_FEEDS:
-        for path in sorted((synth / "feeds" / feed).glob("*.csv")):
-            encode_feed_file(feed, path, tmp / "encodings" / f"{path.stem}.csv", secret)
+    with encoding_beside(synth / "feeds", tmp / "encodings", secret) as encodings_written:
+        settings = Settings(data_dir=tmp / "data", key_file=tmp / "key")
+        con = connect(settings)
+        load_reference(con, synth / "reference")
+        for feed in PERSON_FEEDS:
+            ingest_feed(con, settings, feed, *find_sources([synth / "feeds" / feed]))
+        before = cohorts(con, DEFINITION, Scope())
+        link_people(con, settings)
+        key = derive(master_key(settings), "pseudonym")
+        rows = []
+        with open(synth / "truth" / "people.csv", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                feed = FEEDS[row["feed"]]
+                rows.append(
+                    {
+                        "feed": feed.name,
+                        "record_key": pseudonym(key, f"{feed.name}:record", row["record_id"]),
+                        "person_key": (
+                            pseudonym(key, f"{feed.name}:person", row["partner_person_id"])
+                            if feed.person_id
+                            else None
+                        ),
+                        "linked_key": row["person_id"],
+                    }
+                )
+        truth_keys = ibis.memtable(pd.DataFrame(rows))
+        linked = cohorts(con, DEFINITION, Scope())
+        encodings_written()
     link_people_encoded(con, settings, [tmp / "encodings"])
     encoded = cohorts(con, DEFINITION, Scope())  # the tests below run on these keys
     out = {

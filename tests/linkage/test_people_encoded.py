@@ -12,6 +12,7 @@ import logging
 import re
 import time
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -24,10 +25,11 @@ from svduty.ingest.partners import ingest_feed
 from svduty.ingest.sources import find_sources
 from svduty.linkage.people_encoded import link_people_encoded
 from svduty.privacy.bloom import encode_feed_file
-from svduty.synth import PERSON_FEEDS, generate
+from svduty.synth import PERSON_FEEDS
 from svduty.warehouse import connect
 from tests.conftest import run_cli
 from tests.linkage.test_people import _ident, _quality, _truth
+from tests.partnership import Capture
 
 F1_TARGET = 0.95
 THRESHOLD = 0.9
@@ -39,22 +41,13 @@ HEX = re.compile(r"[0-9a-f]+")
 IDENTIFIERS = ("forename", "surname", "date_of_birth", "postcode", "nhs_number", "pnc_id")
 
 
-class _Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
 @pytest.fixture(scope="module")
-def linked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The partnership loaded at the hub; each feed's files encoded by its partner (one through
-    the command line) under a secret the hub does not hold; the encodings linked at the hub."""
+def linked(tmp_path_factory: pytest.TempPathFactory, people_synth: Path) -> dict[str, Any]:
+    """The partnership (the session's generated files) loaded at the hub; each feed's files
+    encoded by its partner (one through the command line) under a secret the hub does not hold;
+    the encodings linked at the hub."""
     tmp = tmp_path_factory.mktemp("people-encoded")
-    generate(tmp / "synth", seed=5, years=1, scale=0.05)
-    feeds = tmp / "synth" / "feeds"
+    feeds = people_synth / "feeds"
     settings = Settings(data_dir=tmp / "hub" / "data", key_file=tmp / "hub" / "key")
     secret = tmp / "partners" / "keys" / "linkage.key"  # the partners', outside their data
     secret.parent.mkdir(parents=True)
@@ -77,7 +70,7 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     encode_seconds = time.perf_counter() - started
 
     con = connect(settings)
-    handler = _Capture()
+    handler = Capture()
     logging.getLogger().addHandler(handler)
     try:
         for feed, paths in files.items():
@@ -104,8 +97,8 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         logging.getLogger().removeHandler(handler)
         con.disconnect()
 
-    truth = _truth(tmp / "synth", settings)
-    with open(tmp / "synth" / "truth" / "persons.csv", encoding="utf-8") as f:
+    truth = _truth(people_synth, settings)
+    with open(people_synth / "truth" / "persons.csv", encoding="utf-8") as f:
         persons = list(csv.DictReader(f))
     return {
         "tmp": tmp,

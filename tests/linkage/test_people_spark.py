@@ -9,11 +9,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from svduty.config import Settings
 from svduty.linkage.people import link_people, load_model, person_records, score_pairs
-from svduty.synth import generate
 from svduty.warehouse import connect
-from tests.linkage.test_people import F1_TARGET, _frame, _ident, _load, _quality, _truth
+from tests.linkage.test_people import F1_TARGET, _ident, _quality, _truth
+from tests.partnership import Linked, copy_warehouse, links, load_people
 
 pytestmark = pytest.mark.spark
 
@@ -26,20 +25,21 @@ def _partition(rows: list[dict[str, Any]]) -> set[frozenset[tuple[str, str, str 
     return {frozenset(g) for g in groups.values()}
 
 
-def test_duckdb_and_spark_find_the_same_people(tmp_path: Path) -> None:
-    generate(tmp_path / "synth", seed=5, years=1, scale=0.05)
-    settings = Settings(data_dir=tmp_path / "data", key_file=tmp_path / "key")
+def test_duckdb_and_spark_find_the_same_people(
+    tmp_path: Path, people_synth: Path, people_first: Linked
+) -> None:
+    # February to December linked on DuckDB (the session's shared warehouse), then a copy of it
+    # linked again on Spark
+    on_duckdb, duck_rows = people_first.summary, people_first.rows
+    settings = copy_warehouse(people_first.root, tmp_path)
     con = connect(settings)
     try:
-        _load(con, settings, tmp_path / "synth" / "feeds", last=False)
-        on_duckdb = link_people(con, settings, engine="duckdb")
-        duck_rows = _frame(con)
         on_spark = link_people(con, settings, engine="spark")
-        spark_rows = _frame(con)
+        spark_rows = links(con)
         # a new month, linked incrementally on Spark
-        _load(con, settings, tmp_path / "synth" / "feeds", last=True)
+        load_people(con, settings, people_synth / "feeds", last=True)
         added = link_people(con, settings, engine="spark", incremental=True)
-        added_rows = _frame(con)
+        added_rows = links(con)
         records = person_records(settings)
         known = {_ident(r) for r in spark_rows}
         idents = zip(records["feed"], records["record_key"], records["person_key"], strict=True)
@@ -85,7 +85,7 @@ def test_duckdb_and_spark_find_the_same_people(tmp_path: Path) -> None:
     assert added["new_records"] == int(new.sum()) > 0
     assert added["pairs_scored"] == on_duck_scored > 0  # the same pairs as DuckDB would score
     assert added["pairs"] == len(on_duck_pairs)
-    truth = _truth(tmp_path / "synth", settings)
+    truth = _truth(people_synth, settings)
     for rows in (duck_rows, spark_rows, added_rows):
         overall, across = _quality(rows, truth)
         assert overall["f1"] >= F1_TARGET
