@@ -216,15 +216,28 @@ def test_analyst_opens_the_dashboard_filters_it_and_drills_down(
     assert "kind=" in page.url  # the filtered view has an address of its own
     shapes.first.wait_for()
     assert shapes.count() == drawn
+    status = page.locator("#panels-status")
+    assert status.inner_text() == f"Figures updated: {summary.inner_text()}"
     w.check("dashboard-filtered")
+
+    # The map is one Tab stop; the arrow keys move from area to area, with a visible outline.
+    assert page.locator('#svduty-map [tabindex="0"]').count() == 1
+    shapes.first.focus()
+    first = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    page.keyboard.press("ArrowRight")
+    second = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert second and second != first
+    assert page.locator('#svduty-map [tabindex="0"]').count() == 1
+    assert page.locator(".leaflet-svduty-focus-pane path").count() == 2  # yellow, then black
 
     # Each neighbourhood on the map is a link: focus the one with the most records (the first
     # row of the table behind the map), and Enter opens its figures.
     busiest = rows.first.locator("a").text_content().strip()
     shape = page.locator(f'#svduty-map [aria-label^="{busiest}: "]')
     shape.focus()
-    tooltip = page.locator(".leaflet-tooltip")
-    assert tooltip.inner_text().startswith(f"{busiest}: ")  # focus shows what a hover shows
+    # Focus shows what a hover shows (the tooltips left fade out over 200 ms).
+    page.wait_for_function("() => document.querySelectorAll('.leaflet-tooltip').length === 1")
+    assert page.locator(".leaflet-tooltip").inner_text().startswith(f"{busiest}: ")
     w.shoot("dashboard-map-focused", "#svduty-map")
     with page.expect_navigation(url=re.compile(r"/dashboard/area/")):
         page.keyboard.press("Enter")
@@ -274,12 +287,6 @@ def test_public_view_needs_no_sign_in(on_dashboard_site: Watched) -> None:
     w.check("public-320px")
 
 
-@pytest.mark.xfail(
-    raises=DoesNotReflow,
-    strict=True,
-    reason="at 320 px the dashboard's filters are wider than the window: the flex items of "
-    ".svduty-filter-row need min-width: 0 (svduty.css, dashboard section)",
-)
 def test_dashboard_reflows_at_320px(on_dashboard_site: Watched) -> None:
     """WCAG 1.4.10: at 320 CSS pixels (a 1280 px window zoomed to 400%) the dashboard and an
     area's page do not scroll sideways; the map and wide tables scroll in their own boxes."""

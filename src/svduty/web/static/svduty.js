@@ -39,8 +39,32 @@ async function drawMap(element) {
   }
   const map = L.map(element, { attributionControl: false, zoomSnap: 0.25, keyboard: true });
   element._svdutyMap = map;
+  // The focused area's outline is drawn in a pane above every area, in GOV.UK's focus colours
+  // (yellow under black), so it shows on dark and light fills alike.
+  map.createPane("svduty-focus");
+  map.getPane("svduty-focus").style.zIndex = 650;
+  map.getPane("svduty-focus").style.pointerEvents = "none";
+  let outline = null;
+  let focused = null;
+  const unfocus = () => {
+    if (focused) {
+      focused.closeTooltip();
+      focused = null;
+    }
+    if (outline) {
+      outline.remove();
+      outline = null;
+    }
+  };
   const open = (code) => {
     window.location.href = `${element.dataset.drill}${encodeURIComponent(code)}?${element.dataset.query}`;
+  };
+  // One Tab stop for the whole map (a "roving" tabindex): the arrow keys move between areas.
+  const paths = [];
+  const moveTo = (index) => {
+    const next = paths[(index + paths.length) % paths.length];
+    paths.forEach((p) => p.setAttribute("tabindex", p === next ? "0" : "-1"));
+    next.focus();
   };
   const layer = L.geoJSON(data, {
     style,
@@ -53,17 +77,38 @@ async function drawMap(element) {
         if (!path) {
           return;
         }
-        path.setAttribute("tabindex", "0");
+        path.setAttribute("tabindex", paths.length === 0 ? "0" : "-1");
         path.setAttribute("role", "link");
         path.setAttribute("aria-label", label);
+        paths.push(path);
         path.addEventListener("keydown", (event) => {
+          const here = paths.indexOf(path);
+          const moves = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
           if (event.key === "Enter" || event.key === " ") {
             event.preventDefault();
             open(feature.properties.code);
+          } else if (event.key in moves) {
+            event.preventDefault();
+            event.stopPropagation();
+            moveTo(here + moves[event.key]);
+          } else if (event.key === "Home" || event.key === "End") {
+            event.preventDefault();
+            event.stopPropagation();
+            moveTo(event.key === "Home" ? 0 : paths.length - 1);
           }
         });
-        path.addEventListener("focus", () => shape.openTooltip());
-        path.addEventListener("blur", () => shape.closeTooltip());
+        path.addEventListener("focus", () => {
+          unfocus();
+          focused = shape;
+          shape.openTooltip();
+          outline = L.layerGroup([
+            L.geoJSON(feature, { pane: "svduty-focus", interactive: false,
+              style: { color: "#ffdd00", weight: 7, fill: false } }),
+            L.geoJSON(feature, { pane: "svduty-focus", interactive: false,
+              style: { color: "#0b0c0c", weight: 3, fill: false } }),
+          ]).addTo(map);
+        });
+        path.addEventListener("blur", unfocus);
       });
     },
   }).addTo(map);
@@ -83,4 +128,13 @@ function drawAll(root) {
 
 drawAll(document);
 // htmx swaps the panels when the filters change: draw the new map.
-document.body.addEventListener("htmx:afterSettle", (event) => drawAll(event.target));
+// htmx swaps the panels when the filters change: draw the new map, and say (once, briefly) what
+// the figures now show, for screen readers.
+document.body.addEventListener("htmx:afterSettle", (event) => {
+  drawAll(event.target);
+  const status = document.getElementById("panels-status");
+  const summary = document.getElementById("summary");
+  if (status && summary) {
+    status.textContent = `Figures updated: ${summary.textContent.trim()}`;
+  }
+});
