@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +85,53 @@ def record(store: Store, **kwargs: Any) -> AuditEvent:
     """Append one event in a transaction of its own (see :func:`append` for the fields)."""
     with store.session() as s:
         return append(s, **kwargs)
+
+
+class GroupWriter:
+    """Appends events from many threads, several to a transaction (a "group commit").
+
+    :meth:`record` returns only once its event is committed, as :func:`record` does; but while
+    one thread writes, the events other threads bring meanwhile wait and are then written
+    together, in one transaction, by that same thread. Under load this turns one commit a
+    request into one commit a batch.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._pending: list[list[Any]] = []
+        self._writing = False
+
+    def record(self, **kwargs: Any) -> None:
+        """Append one event (see :func:`append` for the fields); raises if it was not written."""
+        item: list[Any] = [kwargs, threading.Event(), None]
+        with self._lock:
+            self._pending.append(item)
+            lead = not self._writing
+            self._writing = True
+        if lead:
+            self._write_all()
+        item[1].wait()
+        if item[2] is not None:
+            raise item[2]
+
+    def _write_all(self) -> None:
+        while True:
+            with self._lock:
+                batch, self._pending = self._pending, []
+                if not batch:
+                    self._writing = False
+                    return
+            error: Exception | None = None
+            try:
+                with self.store.session() as s:
+                    for fields, _, _ in batch:
+                        append(s, **fields)
+            except Exception as e:  # every waiting request learns of it
+                error = e
+            for entry in batch:
+                entry[2] = error
+                entry[1].set()
 
 
 @dataclass

@@ -8,8 +8,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +46,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    # Take the write lock at BEGIN, so that two writers never both read the audit head.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A writing transaction (Store.session) takes the write lock at BEGIN, so that two writers
+    # never both read the audit head; a reading one (Store.sessions) does not, and WAL lets it
+    # read while another connection writes.
+    writes = conn.get_execution_options().get(WRITE_OPTION)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+WRITE_OPTION = "svduty_writes"
 
 
 class Store:
-    """The operational store: an engine and a session factory."""
+    """The operational store: an engine and two session factories.
+
+    ``session()`` is for changes (one transaction, committed at the end); ``sessions()`` for
+    reads. On SQLite a process's writers queue on a lock of their own before BEGIN IMMEDIATE,
+    rather than on SQLite's busy handler, which sleeps in steps of milliseconds.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -66,11 +78,15 @@ class Store:
             event.listen(self.engine, "connect", _disable_pysqlite_begin)
             event.listen(self.engine, "begin", _sqlite_begin)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._writes = sessionmaker(
+            self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+        )
+        self._write_lock = threading.RLock() if self.dialect == "sqlite" else nullcontext()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on error."""
-        with self.sessions() as s, s.begin():
+        """A session in one writing transaction: committed on success, rolled back on error."""
+        with self._write_lock, self._writes() as s, s.begin():
             yield s
 
     def upgrade(self) -> None:

@@ -8,25 +8,32 @@ package (``/static``): nothing is fetched from the internet.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from svduty import __version__
 from svduty.config import Settings
 from svduty.privacy.keys import derive, master_key
 from svduty.store import Store, open_store
+from svduty.store import audit as store_audit
 from svduty.web import errors
-from svduty.web.security import COOKIE, SESSION_SECONDS, SessionCodec, new_session
+from svduty.web.security import COOKIE, SESSION_SECONDS, SessionCodec, TokenCache, new_session
 from svduty.web.warehouse import WarehouseAccess
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
+#: A signed-in session's cookie is signed again (its 8 hours start again) at most this often.
+RESIGN_SECONDS = 300
 
 #: Sent with every response: only our own scripts run; no framing; no sniffing.
 SECURITY_HEADERS = {
@@ -50,6 +57,61 @@ TAGS = [
     {"name": "data", "description": "Feeds, their agreements, and record-level rows."},
     {"name": "audit", "description": "The audit trail (data protection officer)."},
 ]
+
+
+class SessionMiddleware:
+    """Reads the session cookie into ``request.state.session``; writes it back when it changed
+    (or, signed in, every few minutes, so that the session slides); adds the security headers.
+
+    A plain ASGI middleware: it costs far less a request than ``@app.middleware("http")``. A
+    visitor gets a cookie only when a page needs one (a form's CSRF token, signing in).
+    """
+
+    def __init__(self, app: ASGIApp, codec: SessionCodec) -> None:
+        self.app = app
+        self.codec = codec
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw = SimpleCookie(Headers(scope=scope).get("cookie", "")).get(COOKIE)
+        data = self.codec.loads(raw.value) if raw is not None else None
+        state = scope.setdefault("state", {})
+        state["session"] = data or new_session()
+        state["session_fresh"] = data is None
+        state["session_dirty"] = False
+        path = scope.get("path", "")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                session = state["session"]
+                now = int(time.time())
+                stale = "uid" in session and now - int(session.get("iat", 0)) > RESIGN_SECONDS
+                if state["session_dirty"] or stale:
+                    session["iat"] = now
+                    headers.append("set-cookie", self._cookie(session, scope))
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+                if ("uid" in session or path.startswith("/api")) and "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _cookie(self, session: dict[str, Any], scope: Scope) -> str:
+        cookie: SimpleCookie = SimpleCookie()
+        cookie[COOKIE] = self.codec.dumps(session)
+        morsel = cookie[COOKIE]
+        morsel["max-age"] = SESSION_SECONDS
+        morsel["path"] = "/"
+        morsel["httponly"] = True
+        morsel["samesite"] = "lax"
+        if scope.get("scheme") == "https":
+            morsel["secure"] = True
+        return morsel.OutputString()
 
 
 def create_app(
@@ -88,33 +150,12 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.warehouse = warehouse
+    app.state.audit = store_audit.GroupWriter(store)
+    app.state.token_cache = TokenCache()
     codec = SessionCodec(derive(master_key(settings), "web-session"))
     errors.install(app)
 
-    @app.middleware("http")
-    async def session_and_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        raw = request.cookies.get(COOKIE)
-        data = codec.loads(raw) if raw else None
-        request.state.session = data or new_session()
-        request.state.session_dirty = data is None
-        response = await call_next(request)
-        if request.state.session_dirty or "uid" in request.state.session:
-            response.set_cookie(
-                COOKIE,
-                codec.dumps(request.state.session),
-                max_age=SESSION_SECONDS,
-                httponly=True,
-                samesite="lax",
-                secure=request.url.scheme == "https",
-                path="/",
-            )
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if "uid" in request.state.session or request.url.path.startswith("/api"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SessionMiddleware, codec=codec)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
