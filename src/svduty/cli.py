@@ -1007,6 +1007,8 @@ def quarantine_cmd(
 
 
 from svduty import cli_platform  # noqa: E402,F401  (registers the platform's commands)
+from svduty import cli_commissioning  # noqa: E402,F401  (interventions, funding)
+from svduty import cli_evaluate  # noqa: E402,F401  (evaluate)
 
 
 def run() -> None:

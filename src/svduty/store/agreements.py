@@ -149,6 +149,21 @@ DEFAULT_AGREEMENTS: dict[str, dict[str, Any]] = {
         "record_roles": ["analyst"],
         "record_orgs": ["council"],
     },
+    "participants": {
+        "owner": "council",
+        "purpose": (
+            "Serious Violence Duty: the evaluation of funded interventions (participants' later "
+            "police and ED involvement against a matched comparison group, counted, never scored)"
+        ),
+        "legal_basis": (
+            f"{_S16} (providers share as the commissioning authority's processors under their "
+            f"grant agreements); {_PUBLIC_TASK}; children's data: Children Act 2004 s.10; "
+            "participants are told in the project's privacy notice"
+        ),
+        "retention_months": 36,
+        "record_roles": ["analyst"],
+        "record_orgs": ["council"],
+    },
     "fire": {
         "owner": "fire",
         "purpose": _PURPOSE + "; deliberate fires and arson endangering life",

@@ -38,6 +38,8 @@ from svduty.synth.justice import (
 from svduty.synth.people import assign_pnc, build_persons, person_ids
 from svduty.synth.place import build_place
 from svduty.synth.police import SUSPECT, first_knife_offence, involve, police_feed
+from svduty.synth.programmes import participants_feed, prevent, refer, write_commissioning
+from svduty.synth.programmes import truth as programme_truth
 from svduty.synth.recording import MISSING_NHS, agency_view
 from svduty.synth.reference import write_reference
 from svduty.synth.timing import Window
@@ -54,6 +56,7 @@ _STAGES = (
     "place", "people", "crime", "involve", "youth-justice", "probation", "pnc", "education",
     "social-care", "istv", "ambulance", "fire", "ids", "render",
     *(f"view:{f}" for f in PERSON_FEEDS),
+    "participants",
 )  # fmt: skip
 
 
@@ -87,6 +90,9 @@ def generate(out: Path, seed: int = 1, years: int = 2, scale: float = 1.0) -> di
     persons, pool_sizes = build_persons(rng["people"], place, window, scale)
     crimes = generate_crimes(rng["crime"], place, window, scale)
     inv = involve(rng["involve"], crimes, persons, place)
+    # The funded projects' referrals, and the effect of the one that works on its participants.
+    refs = refer(rng["participants"], persons, place, window, crimes, inv, scale)
+    inv, prevented = prevent(rng["participants"], refs, inv, crimes, persons, place)
     yj = youth_justice_cases(rng["youth-justice"], crimes, inv, persons, window)
     prob = probation_cases(rng["probation"], crimes, inv, persons, window)
     suspects = inv.person[inv.role == SUSPECT]
@@ -102,6 +108,7 @@ def generate(out: Path, seed: int = 1, years: int = 2, scale: float = 1.0) -> di
         "probation": prob.person,
         "education": excl.person,
         "social-care": care.person,
+        "participants": refs.person,
     }
     views = {
         f: agency_view(rng[f"view:{f}"], persons, place, present[f], MISSING_NHS.get(f, 0.0))
@@ -115,6 +122,7 @@ def generate(out: Path, seed: int = 1, years: int = 2, scale: float = 1.0) -> di
     crn = person_ids(ids, n, prob.person, "X", 6)
     child_sc = person_ids(ids, n, care.person, "SC", 6)
     upn_of = upns(ids, place, persons, excl.person)
+    mentee = person_ids(ids, n, refs.person, "MP", 6)
 
     r = rng["render"]
     istv, istv_refs = istv_feed(r, att, crimes, persons, place, views["istv"], window)
@@ -131,6 +139,9 @@ def generate(out: Path, seed: int = 1, years: int = 2, scale: float = 1.0) -> di
             r, care, persons, place, views["social-care"], child_sc, window
         ),
         "fire": fire_feed(rng["fire"], crimes, place, window, scale),
+        "participants": participants_feed(
+            rng["participants"], refs, persons, place, views["participants"], mentee, window
+        ),
     }
 
     reference = write_reference(out, place)
@@ -160,6 +171,10 @@ def generate(out: Path, seed: int = 1, years: int = 2, scale: float = 1.0) -> di
         written=written,
     )
     data["people"]["pools"] = pool_sizes
+    data["commissioning"] = {
+        **programme_truth(refs, prevented, place),
+        **write_commissioning(out, rng["participants"], refs, place, window),
+    }
     write_effects(out, data)
     rows = {rows.feed: len(rows) for rows, _ in written}
     return {

@@ -6,6 +6,7 @@ from svduty.datasets.partners import (
     education,
     fire,
     istv,
+    participants,
     police_crime,
     probation,
     social_care,
@@ -23,6 +24,7 @@ FEEDS: dict[str, Feed] = {
         education.FEED,
         social_care.FEED,
         fire.FEED,
+        participants.FEED,
     )
 }
 
