@@ -27,6 +27,31 @@ from svduty.reference import load_reference
 from svduty.store.agreements import ensure_agreements, ensure_orgs
 from svduty.store.db import open_store
 
+#: The demo's funding round, whose proposals the synthetic partnership writes.
+DEMO_ROUND = "2026/27"
+
+
+def load_commissioning(con: Any, store: Any, folder: Path) -> dict[str, Any]:
+    """Import the synthetic partnership's register, returns and proposals (as a commissioner
+    would with ``svduty interventions import``, ``interventions returns`` and ``funding
+    proposals import``)."""
+    from svduty.commissioning.allocation import import_proposals
+    from svduty.commissioning.register import import_register, import_returns, partnership_areas
+
+    areas = partnership_areas(con)
+    out: dict[str, Any] = {}
+    register = import_register(store, folder / "register.csv", user="demo", areas=areas)
+    returns = import_returns(store, folder / "returns.csv", user="demo")
+    proposals = import_proposals(
+        store, folder / "proposals-2026-27.csv", DEMO_ROUND, user="demo", areas=areas
+    )
+    for name, report in (("register", register), ("returns", returns), ("proposals", proposals)):
+        if report.rejected:
+            raise RuntimeError(f"the synthetic {name} has bad rows: {report.rejected[:3]}")
+        out[name] = len(report.added) + len(report.updated) + len(report.unchanged)
+    out["round"] = DEMO_ROUND
+    return out
+
 
 def run_demo(
     con: Any,
@@ -57,15 +82,17 @@ def run_demo(
         effects = json.loads((work / "truth" / "effects.json").read_text())
         say("Linking people across the partner feeds")
         linked = link_people(con, settings)
+        say("Creating the partner organisations and their data-sharing agreements")
+        store = open_store(settings)
+        try:
+            organisations = ensure_orgs(store)
+            ensure_agreements(store)
+            say("Loading the interventions register, its quarterly returns and the next round")
+            commissioning = load_commissioning(con, store, work / "commissioning")
+        finally:
+            store.dispose()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    say("Creating the partner organisations and their data-sharing agreements")
-    store = open_store(settings)
-    try:
-        organisations = ensure_orgs(store)
-        ensure_agreements(store)
-    finally:
-        store.dispose()
     record = {
         "seed": seed,
         "years": years,
@@ -75,6 +102,7 @@ def run_demo(
         "planted": effects,
         "linkage": {k: linked[k] for k in ("records", "clusters", "pairs", "seconds")},
         "organisations": organisations,
+        "commissioning": commissioning,
         "summary": summary,
     }
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 #: The roles of the platform, most to least privileged in practice. The anonymous public has no row.
@@ -184,3 +184,127 @@ class RetentionRecord(Base):
     files_removed: Mapped[int] = mapped_column(Integer, default=0)
     uploads_removed: Mapped[int] = mapped_column(Integer, default=0)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# Commissioning: the interventions register, quarterly returns, funding rounds and allocations.
+# Money is kept in whole pence (integers), shown in pounds.
+
+
+class Intervention(Base):
+    """One funded project of the interventions register, keyed by the partnership's reference."""
+
+    __tablename__ = "interventions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(200), default="")
+    areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    funding_source: Mapped[str] = mapped_column(String(120), default="")
+    financial_year: Mapped[str] = mapped_column(String(7), default="")
+    amount_pence: Mapped[int] = mapped_column(Integer, default=0)
+    approach: Mapped[str] = mapped_column(String(60))
+    target_cohort: Mapped[str] = mapped_column(Text, default="")
+    target_age_max: Mapped[int] = mapped_column(Integer, default=24)
+    start: Mapped[dt.date] = mapped_column(Date)
+    end: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    referrals: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    participants: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sessions: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    spend_pence: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    source_file: Mapped[str] = mapped_column(String(255), default="")
+    imported_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    updated_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[str] = mapped_column(String(32), default=stamp)
+    updated_at: Mapped[str] = mapped_column(String(32), default=stamp)
+
+
+class InterventionReturn(Base):
+    """A provider's quarterly return for one intervention (one per quarter)."""
+
+    __tablename__ = "intervention_returns"
+    __table_args__ = (UniqueConstraint("intervention_id", "quarter"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    intervention_id: Mapped[int] = mapped_column(ForeignKey("interventions.id"), index=True)
+    quarter: Mapped[str] = mapped_column(String(7))
+    referrals: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    participants: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sessions: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    spend_pence: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    source_file: Mapped[str] = mapped_column(String(255), default="")
+    updated_by: Mapped[str] = mapped_column(String(120), default="")
+    updated_at: Mapped[str] = mapped_column(String(32), default=stamp)
+
+    intervention: Mapped[Intervention] = relationship()
+
+
+class FundingRound(Base):
+    """A funding round: its budget, the minimum each area is guaranteed, and its latest
+    recommended allocation (``allocation``: the whole recommendation, as computed)."""
+
+    __tablename__ = "funding_rounds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    budget_pence: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    minimum_per_area_pence: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    allocation: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[str] = mapped_column(String(32), default=stamp)
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+
+
+class Proposal(Base):
+    """A proposal put to a funding round, for one area."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (UniqueConstraint("round_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("funding_rounds.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(200), default="")
+    area: Mapped[str] = mapped_column(String(9))
+    approach: Mapped[str] = mapped_column(String(60))
+    amount_requested_pence: Mapped[int] = mapped_column(Integer)
+    participants_planned: Mapped[int] = mapped_column(Integer)
+    target_age_max: Mapped[int] = mapped_column(Integer, default=24)
+    source_file: Mapped[str] = mapped_column(String(255), default="")
+    updated_by: Mapped[str] = mapped_column(String(120), default="")
+    updated_at: Mapped[str] = mapped_column(String(32), default=stamp)
+
+    round: Mapped[FundingRound] = relationship()
+
+
+class Allocation(Base):
+    """The recommended amount for one proposal by one computation (``inputs_hash`` names it)."""
+
+    __tablename__ = "allocations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("funding_rounds.id"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    recommended_pence: Mapped[int] = mapped_column(Integer)
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    computed_at: Mapped[str] = mapped_column(String(32), default=stamp)
+    computed_by: Mapped[str] = mapped_column(String(120), default="")
+    inputs_hash: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class AllocationOverride(Base):
+    """A commissioner's decision to fund a proposal differently from the recommendation, and why.
+
+    Kept as history: the newest override of a proposal is the one that counts.
+    """
+
+    __tablename__ = "allocation_overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    allocation_id: Mapped[int | None] = mapped_column(ForeignKey("allocations.id"), nullable=True)
+    amount_pence: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    user: Mapped[str] = mapped_column(String(120))
+    at: Mapped[str] = mapped_column(String(32), default=stamp)

@@ -14,10 +14,10 @@ the project's area, the chance of being referred in a month depends only on how 
 involved them in the six months before (none, one, two or more; :data:`REFERRAL_WEIGHT`), so that
 a comparison group matched on that history (and on age, sex and area) is comparable, as the
 cohort evaluation (``svduty evaluate cohort``) assumes. A prevented involvement is not simply
-removed: the crime still happens, to or by another young person of the same area, sex and age
-(the displacement a mentoring programme cannot stop), so the project changes participants'
-outcomes without changing the area's count of crime; the area effect of the Eastbrook youth
-violence programme is planted in :mod:`svduty.synth.crime` instead.
+removed: the crime still happens, to or by a young person of the same sex and age from elsewhere
+in the county (so the project's own area, where the comparison group lives, is untouched), and
+the project changes participants' outcomes without changing the area's count of crime; the
+area effect of the Eastbrook youth violence programme is planted in :mod:`svduty.synth.crime`.
 """
 
 from __future__ import annotations
@@ -207,8 +207,8 @@ def prevent(
     place: Place,
 ) -> tuple[Involvement, dict[str, dict[str, int]]]:
     """Apply each project's effect: a participant's involvement in a crime after their referral
-    is passed, with probability ``-effect``, to another young person of the crime's area, of the
-    same sex and an age within two years (never another participant).
+    is passed, with probability ``-effect``, to a young person of the same sex and an age within
+    two years who lives elsewhere in the county (never another participant).
 
     Returns:
         The new involvement and, by project, the participants' involvements after referral that
@@ -232,13 +232,17 @@ def prevent(
         for i, p in enumerate(REGISTER)
         if p.size
     }
-    sel = np.flatnonzero(drop)
     person = inv.person.copy()
-    if len(sel):
-        others = (persons.pool == YOUTH) & (project_of < 0)
-        first_la, last_la = place.la_bounds()
-        la = place.la[crimes.lsoa[inv.crime[sel]]]
+    home_la = place.la[persons.home]
+    for i, project in enumerate(REGISTER):
+        sel = np.flatnonzero(drop & (k == i))
+        if not len(sel):
+            continue
+        # Someone from elsewhere in the county, so the young people of the project's own area,
+        # from whom its comparison group is drawn, are untouched.
+        others = (persons.pool == YOUTH) & (project_of < 0) & (home_la != project.town)
         age = age_at(persons.dob[inv.person[sel]], when[sel])
+        everywhere = np.zeros(len(sel), dtype=np.int64), np.full(len(sel), place.n)
         for role, weights in ((VICTIM, persons.victim_w), (1 - VICTIM, persons.suspect_w)):
             part = inv.role[sel] == role
             if not part.any():
@@ -247,7 +251,7 @@ def prevent(
             s = sel[part]
             person[s] = choose(
                 rng, pool, persons, when[s], np.maximum(age[part] - 2, 0), age[part] + 2,
-                first_la[la[part]], last_la[la[part]], sex=persons.sex[inv.person[s]],
+                everywhere[0][part], everywhere[1][part], sex=persons.sex[inv.person[s]],
             )  # fmt: skip
     # A person is named once per crime, in their first role (as involve() leaves it).
     order = np.lexsort((person, inv.role, inv.crime))
@@ -398,7 +402,7 @@ def truth(refs: Referrals, stats: dict[str, dict[str, int]], place: Place) -> di
             "effect": p.effect,
             "applies_to": "police recorded crime naming the participant (victim or suspect) "
             "after the referral date, and so their ED attendances after those crimes; the "
-            "prevented crime happens to or by another young person of the area",
+            "prevented crime happens to or by a young person from elsewhere in the county",
             "selection": "chance of referral by crimes involving the person in the six months "
             f"before: none/one/two or more = {list(REFERRAL_WEIGHT)}",
             "with_prior_involvement": int((refs.prior[mine] > 0).sum()),
