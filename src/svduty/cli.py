@@ -1006,9 +1006,13 @@ def quarantine_cmd(
     out.print(e_table)
 
 
-from svduty import cli_platform  # noqa: E402,F401  (registers the platform's commands)
-from svduty import cli_commissioning  # noqa: E402,F401  (interventions, funding)
-from svduty import cli_evaluate  # noqa: E402,F401  (evaluate)
+# The command groups that register themselves on ``app``.
+from svduty import (  # noqa: E402,F401
+    cli_commissioning,  # interventions, funding
+    cli_evaluate,  # evaluate
+    cli_monitoring,  # monitoring report
+    cli_platform,  # users, orgs, agreements, audit, retention, serve
+)
 
 
 def run() -> None:

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,6 +34,7 @@ from svduty.store.models import AuditEvent, Organisation, Upload
 from svduty.web.data_routes import RECORD_TABLES
 from svduty.web.security import STAFF
 from tests.web.conftest import PEOPLE, Platform
+from tests.web.test_commissioning_pages import fill_commissioning
 
 MONTH = "2024-03"
 PURPOSE = "walking every endpoint"
@@ -40,6 +42,8 @@ PURPOSE = "walking every endpoint"
 HEALTH_FEEDS = ("istv", "ambulance")
 UPLOADERS = ("partner_data_officer", "admin")
 AUDITORS = ("dpo", "admin")
+COMMISSIONING = ("commissioner", "analyst", "dpo", "admin")
+COMMISSIONERS = ("commissioner", "admin")
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,19 @@ ACCESS: dict[tuple[str, str], tuple[Rule, bool]] = {
     ("GET", "/api/dashboard/measures"): (STAFF_ONLY, False),
     ("GET", "/api/dashboard/quality"): (STAFF_ONLY, False),
     ("GET", "/api/dashboard/cohorts"): (STAFF_ONLY, False),
+    # commissioning: the register, funding rounds and monitoring
+    ("GET", "/commissioning"): (roles(*COMMISSIONING), True),
+    ("GET", "/commissioning/interventions/{ref}"): (roles(*COMMISSIONING), True),
+    ("POST", "/commissioning/interventions/{ref}"): (state_changing(COMMISSIONERS), True),
+    ("GET", "/commissioning/rounds/{name:path}"): (roles(*COMMISSIONING), True),
+    ("POST", "/commissioning/rounds/{name:path}/override"): (
+        state_changing(COMMISSIONERS),
+        True,
+    ),
+    ("GET", "/commissioning/monitoring"): (roles(*COMMISSIONING), True),
+    ("GET", "/commissioning/monitoring/report"): (roles(*COMMISSIONING), True),
+    ("GET", "/api/commissioning/interventions"): (roles(*COMMISSIONING), False),
+    ("GET", "/api/commissioning/rounds/{name:path}"): (roles(*COMMISSIONING), False),
 }
 
 
@@ -244,8 +261,15 @@ def add_uploads(p: Platform) -> dict[str, str]:
     return ids
 
 
-def calls(p: Platform, who: Who, uploads: dict[str, str], codes: list[str]) -> Iterator[Call]:
-    """Every route with its path parameters filled in with real values."""
+def calls(
+    p: Platform,
+    who: Who,
+    uploads: dict[str, str],
+    codes: list[str],
+    commissioning: tuple[str, str] = ("", ""),
+) -> Iterator[Call]:
+    """Every route with its path parameters filled in with real values (``commissioning``: a
+    project's reference and a funding round's name)."""
     for (method, path), (rule, page) in ACCESS.items():
         fills: list[dict[str, str]] = [{}]
         if "{upload_id}" in path:
@@ -254,8 +278,12 @@ def calls(p: Platform, who: Who, uploads: dict[str, str], codes: list[str]) -> I
             fills = [{"feed": feed} for feed in RECORD_TABLES]
         elif "{code}" in path:
             fills = [{"code": code} for code in codes]
+        elif "{ref}" in path:
+            fills = [{"ref": commissioning[0]}]
+        elif "{name:path}" in path:
+            fills = [{"name": commissioning[1]}]
         for values in fills:
-            url = path.format(**values)
+            url = path.replace("{name:path}", "{name}").format(**values)
             if path == "/static":
                 url = "/static/vendor/govuk-frontend/govuk-frontend.min.css"
             params = {"month": MONTH, "purpose": PURPOSE} if "records" in path else {}
@@ -388,16 +416,17 @@ def test_every_route_is_classified(platform: Platform) -> None:
     assert not stale, f"ACCESS names routes the app no longer has: {stale}"
     # The API's documented paths are all walked too.
     documented = {
-        (method.upper(), path)
+        (method.upper(), path.replace("/rounds/{name}", "/rounds/{name:path}"))
         for path, item in platform.app.openapi()["paths"].items()
         for method in item
-    }
+    }  # OpenAPI writes a path parameter that may hold "/" (a round's name) without ":path"
     assert documented <= set(ACCESS), sorted(documented - set(ACCESS))
 
 
-def test_every_principal_on_every_route(platform: Platform) -> None:
+def test_every_principal_on_every_route(platform: Platform, tmp_path: Path) -> None:
     p = platform
     uploads = add_uploads(p)
+    commissioning = fill_commissioning(p, tmp_path)
     token = p.token("health-analyst")
     options = p.client("admin").get("/api/dashboard/options").json()
     areas = [a["code"] for a in options["areas"] if a["code"] != "all"]
@@ -409,7 +438,7 @@ def test_every_principal_on_every_route(platform: Platform) -> None:
     failures: list[str] = []
     for who in principals():
         c, headers = client_for(p, who, token)
-        for call in calls(p, who, uploads, codes):
+        for call in calls(p, who, uploads, codes, commissioning):
             before = last_event(p)
             r = c.request(call.method, call.path, params=call.params, headers=headers,
                           follow_redirects=False)  # fmt: skip

@@ -56,6 +56,7 @@ TAGS = [
     {"name": "uploads", "description": "Partner extracts uploaded and their validation."},
     {"name": "data", "description": "Feeds, their agreements, and record-level rows."},
     {"name": "audit", "description": "The audit trail (data protection officer)."},
+    {"name": "commissioning", "description": "The interventions register and funding rounds."},
 ]
 
 
@@ -160,7 +161,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     from svduty.web import account_routes, dashboard_routes, data_routes, upload_routes
+    from svduty.web import commissioning_routes as commissioning
 
-    for module in (account_routes, upload_routes, data_routes, dashboard_routes):
+    for module in (account_routes, upload_routes, data_routes, dashboard_routes, commissioning):
         app.include_router(module.router)
     return app

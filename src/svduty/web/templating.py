@@ -20,6 +20,7 @@ templates.env.globals["svduty_version"] = __version__
 NAV: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("/", "Public figures", None),
     ("/dashboard", "Dashboard", STAFF),
+    ("/commissioning", "Commissioning", ("commissioner", "analyst", "dpo", "admin")),
     ("/uploads", "Uploads", ("partner_data_officer", "admin")),
     ("/audit", "Audit trail", ("dpo", "admin")),
     ("/admin", "Users and agreements", ("admin", "dpo")),
