@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: generate and load the demo partnership, show what is loaded, write its
-# Strategic Needs Assessment (full and public) and the forecast, then serve the web platform
+# Strategic Needs Assessment (full and public), the forecast, a funding round, the evaluation of
+# the planted projects and the monitoring report, then serve the web platform
 # (set SVDUTY_NO_SERVE=1 to stop before it; SVDUTY_PORT chooses the port, default 8000).
 set -euo pipefail
 data_dir=$1
@@ -17,6 +18,17 @@ $svduty --data-dir "$data_dir" sna --out "$data_dir/sna"
 $svduty --data-dir "$data_dir" sna --public --out "$data_dir/sna-public"
 echo "== Next month's expected serious violence by LSOA (top 20)"
 $svduty --data-dir "$data_dir" forecast
+echo "== Commissioning: the interventions register, with the evidence for each approach"
+$svduty --data-dir "$data_dir" interventions list
+echo "== The 2026/27 funding round: a recommendation by need, evidence and cost (600,000 pounds)"
+$svduty --data-dir "$data_dir" funding allocate --round 2026/27 --budget 600000 \
+  --minimum-per-area 30000
+echo "== Did it work? The Eastbrook youth violence programme's area, the Northam mentoring"
+echo "   programme's participants (both planted in the synthetic partnership)"
+$svduty --data-dir "$data_dir" evaluate area --intervention EB-YVP-25
+$svduty --data-dir "$data_dir" evaluate cohort --intervention NM-MEN-24
+echo "== The quarterly monitoring report for the Police and Crime Commissioner"
+$svduty --data-dir "$data_dir" monitoring report --out "$data_dir/monitoring"
 echo "== Demo users for the web platform (one per role; the demo's data are synthetic)"
 pw_file="${HOME}/.config/svduty/demo-password"
 mkdir -p "$(dirname "$pw_file")"
@@ -37,6 +49,8 @@ cat <<MSG
 Where to look:
   the needs assessment $data_dir/sna/report.html (report.pdf, figures.json beside it)
   the public version   $data_dir/sna-public/report.html (disclosure control applied)
+  monitoring (PCC)     $data_dir/monitoring/ (HTML and PDF; svduty monitoring report --quarter)
+  evaluation plots     $data_dir/evaluations/ (event studies of svduty evaluate area)
   the warehouse        $data_dir/warehouse.duckdb (svduty --data-dir $data_dir status --json)
   quarantined rows     svduty --data-dir $data_dir quarantine
   what was planted     $data_dir/demo.json

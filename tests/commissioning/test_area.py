@@ -205,34 +205,19 @@ def test_synthetic_partnership_intervals_contain_the_planted_effect(
         assert r["estimate"] < 0, method
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="seed 11 realises only about a -15% change in this outcome (the under-25 violence "
-    "truth records a -19% difference-in-differences against the planted -25%), and on ~440 "
-    "events a year each interval reaches just above 0 (DiD p = 0.052); on simulated panels "
-    "of the same shape the methods detect -25% in 80-90% of draws "
-    "(test_calibrated_on_simulated_partnerships)",
-)
-def test_synthetic_partnership_intervals_exclude_zero(evaluation: dict[str, Any]) -> None:
-    for method in ("did", "synthetic_control"):
-        assert evaluation[method]["ci_high"] < 0, method
-
-
 def test_synthetic_partnership_placebos(evaluation: dict[str, Any]) -> None:
     """Fake interventions (each untreated area at each start month, and the treated area at
-    fake starts before its real one) are found significant no more often than the nominal 5%
-    allows: the observed count is not significantly above 5% (one-sided binomial test at 1%).
-    Runs overlap, so the test is indicative; the synthetic control's rate is also at most 5%
-    outright. Two untreated areas have a real rise from 2025-01 (an emerging hotspot), which
-    the difference-in-differences placebos rightly see."""
+    fake starts before its real one) are found significant no more often than the nominal 5%,
+    by each method. Two untreated areas have a real rise from 2025-01 (an emerging hotspot): the
+    difference-in-differences interval allows for such area-level shifts (estimated from the
+    comparison areas) and so does not mistake them for an intervention's effect."""
     pl = evaluation["placebos"]
     assert len(pl["runs"]) >= 50
     assert {r["kind"] for r in pl["runs"]} == {"in-space", "in-time"}
     for method in ("did", "synthetic_control"):
         summary = pl[method]
         assert summary["runs"] >= 50
-        assert summary["binomial_p_value"] > 0.01, summary
-    assert pl["synthetic_control"]["share"] <= 0.05
+        assert summary["share"] <= 0.05, summary
 
 
 def test_placebos_on_a_noise_free_panel_find_nothing() -> None:

@@ -8,7 +8,8 @@ Four dimensions, each with a red-amber-green status against stated thresholds:
   broke most;
 - timeliness: days from the end of each month to the first successful load of its data;
 - coverage: the months loaded against the months expected (from the first to the last month
-  any feed covers), and the months missing.
+  any feed covers; for providers' participant lists, from their own first to last month), and
+  the months missing.
 
 The engine counts (one row per feed, organisation and month); Python compares.
 """
@@ -42,6 +43,9 @@ THRESHOLDS: dict[str, dict[str, Any]] = {
 RANK = {"green": 0, "amber": 1, "red": 2}
 # Months a feed has no data by design: schools are closed in August.
 NO_DATA_BY_DESIGN = {"education": (8,)}
+# Feeds that come only while something runs: providers' participant lists exist for the months a
+# funded project takes referrals, so only the months between their first and last are expected.
+OWN_SPAN = {"participants"}
 # The values that say nothing: a sex recorded as unknown is as good as missing for analysis.
 UNINFORMATIVE = {"sex": ("Unknown",)}
 
@@ -228,6 +232,8 @@ def data_quality(con: Any, scope: Scope | None = None) -> dict[str, Any]:
         skip = NO_DATA_BY_DESIGN.get(feed, ())
         expected = [m for m in expected_all if int(m[5:]) not in skip]
         have = loaded_months[k]
+        if feed in OWN_SPAN and have:
+            expected = [m for m in expected if min(have) <= m <= max(have)]
         missing = [m for m in expected if m not in have]
         counts = monthly.get(k, {})
         coverage: dict[str, Any] = {
@@ -250,6 +256,11 @@ def data_quality(con: Any, scope: Scope | None = None) -> dict[str, Any]:
         notes = []
         if skip:
             notes.append("no August by design (schools are closed): August is not expected")
+        if feed in OWN_SPAN:
+            notes.append(
+                "lists come only while funded projects take referrals: only the months from "
+                "the first to the last list are expected"
+            )
         if feed.startswith("police-uk"):
             notes.append("timeliness counts to the load here, not to publication on police.uk")
         feeds.append(

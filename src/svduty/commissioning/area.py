@@ -133,19 +133,60 @@ def _fit(counts: np.ndarray, x: np.ndarray) -> Any:
     return fit, scale
 
 
-def _did(u: Units, alpha: float) -> dict[str, Any]:
+def _did_fit(u: Units) -> tuple[float, float, float]:
+    """The treated-after coefficient of the two-way fixed-effects Poisson model, its
+    quasi-Poisson standard error and the dispersion."""
     counts, base, t_idx, j_idx = _design(u)
     treated = ((j_idx == 0) & (t_idx >= u.start)).astype(float)
     fit, scale = _fit(counts, np.column_stack([base, treated]))
-    beta = float(fit.params[-1])
-    se = float(fit.bse[-1]) * math.sqrt(scale)
-    z = float(stats.norm.ppf(1 - alpha / 2))
-    out = _interval(beta, se, z)
+    return float(fit.params[-1]), float(fit.bse[-1]) * math.sqrt(scale), scale
+
+
+def _area_shocks(u: Units) -> tuple[float, int]:
+    """The variance of area-level shifts that the count model does not see, estimated from the
+    comparison areas: each in turn as if it were treated at the same month, against the others
+    (the treated unit left out). Under no effect, each such estimate's square is its sampling
+    variance plus the shift variance; their average excess is the estimate (method of moments,
+    as DerSimonian and Laird estimate between-study variance), never below 0. Returns the
+    variance and the number of comparison areas it came from."""
+    donors = u.y.shape[1] - 1
+    if donors < 3:
+        return 0.0, 0
+    excess = []
+    for j in range(1, donors + 1):
+        cols = [j] + [i for i in range(1, donors + 1) if i != j]
+        sub = Units(u.y[:, cols], [u.names[i] for i in cols], u.months, u.start)
+        if sub.y[: u.start, 0].sum() <= 0 or sub.y[u.start :, 0].sum() <= 0:
+            continue
+        beta, se, _ = _did_fit(sub)
+        excess.append(beta**2 - se**2)
+    if len(excess) < 2:
+        return 0.0, 0
+    return max(0.0, float(np.mean(excess))), len(excess)
+
+
+def _did(u: Units, alpha: float) -> dict[str, Any]:
+    beta, se_model, scale = _did_fit(u)
+    tau2, k = _area_shocks(u)
+    se = math.sqrt(se_model**2 + tau2)
+    if tau2 > 0:
+        # Satterthwaite: the shift variance comes from k areas, so k - 1 degrees of freedom.
+        df = (k - 1) * (se**2 / tau2) ** 2
+        crit = float(stats.t.ppf(1 - alpha / 2, df))
+        p = float(2 * stats.t.sf(abs(beta / se), df))
+    else:
+        df = math.inf
+        crit = float(stats.norm.ppf(1 - alpha / 2))
+        p = float(2 * stats.norm.sf(abs(beta / se)))
+    out = _interval(beta, se, crit)
     return {
         **out,
         "log_estimate": beta,
         "se_log": se,
-        "p_value": float(2 * stats.norm.sf(abs(beta / se))),
+        "se_log_model": se_model,
+        "area_shift_variance": tau2,
+        "degrees_of_freedom": None if math.isinf(df) else round(df, 1),
+        "p_value": p,
         "dispersion": scale,
     }
 
@@ -165,7 +206,10 @@ def did(
     an indicator of the treated unit after the start; the relative change is ``exp(beta) - 1``.
     Several treated areas are summed into one unit. Counts are usually overdispersed, so the
     standard error is scaled by the quasi-Poisson dispersion (Pearson chi-squared over residual
-    degrees of freedom, never below 1) and the interval is ``exp(beta -/+ z * se) - 1``.
+    degrees of freedom, never below 1). Areas also shift on their own (a new hotspot), which a
+    single treated area cannot tell from an effect, so the variance of such shifts among the
+    comparison areas (each as if treated at the same month; :func:`_area_shocks`) is added, and
+    the interval is ``exp(beta -/+ t * se) - 1`` with Satterthwaite's degrees of freedom.
 
     Args:
         panel: One row per area and month: ``csp24_code``, ``month`` and the ``outcome`` column.
@@ -175,8 +219,9 @@ def did(
         outcome: The column of counts.
 
     Returns:
-        ``estimate``, ``ci_low``, ``ci_high`` (relative changes), ``log_estimate``, ``se_log``,
-        ``p_value`` and ``dispersion``.
+        ``estimate``, ``ci_low``, ``ci_high`` (relative changes), ``log_estimate``, ``se_log``
+        (``se_log_model`` without the area shifts), ``area_shift_variance``,
+        ``degrees_of_freedom`` (None for the normal), ``p_value`` and ``dispersion``.
 
     Notes:
         With fixed effects for areas and months this is the two-way fixed-effects estimator;

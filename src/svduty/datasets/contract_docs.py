@@ -47,6 +47,10 @@ FILE_RULES = {
     "review-header": "a clerical review file for `svduty link-review` without a column it needs",
     "review-label": "a clerical review row whose is_match is not 1 or 0 (or is empty)",
     "review-value": "a clerical review row whose probability, band, accepted or weight is unusable",
+    "file-missing": "an interventions register, returns or proposals file that does not exist",
+    "not-xlsx": "a register, returns or proposals .xlsx that cannot be read as a workbook",
+    "missing-columns": "a register, returns or proposals file without a column it needs "
+    "(docs/commissioning.md)",
 }
 
 

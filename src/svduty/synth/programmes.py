@@ -14,10 +14,10 @@ the project's area, the chance of being referred in a month depends only on how 
 involved them in the six months before (none, one, two or more; :data:`REFERRAL_WEIGHT`), so that
 a comparison group matched on that history (and on age, sex and area) is comparable, as the
 cohort evaluation (``svduty evaluate cohort``) assumes. A prevented involvement is not simply
-removed: the crime still happens, to or by a young person of the same sex and age from elsewhere
-in the county (so the project's own area, where the comparison group lives, is untouched), and
-the project changes participants' outcomes without changing the area's count of crime; the
-area effect of the Eastbrook youth violence programme is planted in :mod:`svduty.synth.crime`.
+removed: the crime still happens, to or by a young adult of the area (21 to 24: older than any
+comparison the evaluation could draw, and still under 25), so the project changes participants'
+outcomes without changing the area's count of young people's violence. The area effect of the
+Eastbrook youth violence programme is planted in :mod:`svduty.synth.crime`.
 """
 
 from __future__ import annotations
@@ -121,6 +121,7 @@ PROPOSALS: tuple[tuple[str, str, str, int, str, int, int], ...] = (
 REFERRAL_WEIGHT = (0.01, 1.0, 2.0)
 LOOKBACK_MONTHS = 6
 AGES = (10, 19)
+DISPLACED_AGES = (21, 24)  # who is involved instead, when a participant's involvement is prevented
 STATUS = {"Completed": 0.55, "Engaged": 0.15, "Withdrawn": 0.2, "Referred": 0.1}
 SOURCE_KNOWN = {"Police": 0.45, "Youth Justice": 0.2, "School": 0.2, "Children's Social Care": 0.15}
 SOURCE_OTHER = {"School": 0.5, "Community": 0.2, "Self or Family": 0.2, "Health": 0.1}
@@ -207,8 +208,8 @@ def prevent(
     place: Place,
 ) -> tuple[Involvement, dict[str, dict[str, int]]]:
     """Apply each project's effect: a participant's involvement in a crime after their referral
-    is passed, with probability ``-effect``, to a young person of the same sex and an age within
-    two years who lives elsewhere in the county (never another participant).
+    is passed, with probability ``-effect``, to a young adult (21 to 24) of the same sex living in
+    the project's area (never a participant).
 
     Returns:
         The new involvement and, by project, the participants' involvements after referral that
@@ -234,15 +235,18 @@ def prevent(
     }
     person = inv.person.copy()
     home_la = place.la[persons.home]
+    first_la, last_la = place.la_bounds()
     for i, project in enumerate(REGISTER):
         sel = np.flatnonzero(drop & (k == i))
         if not len(sel):
             continue
-        # Someone from elsewhere in the county, so the young people of the project's own area,
-        # from whom its comparison group is drawn, are untouched.
-        others = (persons.pool == YOUTH) & (project_of < 0) & (home_la != project.town)
-        age = age_at(persons.dob[inv.person[sel]], when[sel])
-        everywhere = np.zeros(len(sel), dtype=np.int64), np.full(len(sel), place.n)
+        # A young adult of the project's own area (21 to 24: older than anyone its comparison
+        # group could hold, so that group is untouched, and still under 25, so the area's count
+        # of young people's violence is unchanged).
+        others = (persons.pool == YOUTH) & (project_of < 0) & (home_la == project.town)
+        m = len(sel)
+        lo, hi = np.full(m, DISPLACED_AGES[0]), np.full(m, DISPLACED_AGES[1])
+        town = np.full(m, first_la[project.town]), np.full(m, last_la[project.town])
         for role, weights in ((VICTIM, persons.victim_w), (1 - VICTIM, persons.suspect_w)):
             part = inv.role[sel] == role
             if not part.any():
@@ -250,15 +254,15 @@ def prevent(
             pool = Pool.of(persons, others, weights, place.n)
             s = sel[part]
             person[s] = choose(
-                rng, pool, persons, when[s], np.maximum(age[part] - 2, 0), age[part] + 2,
-                everywhere[0][part], everywhere[1][part], sex=persons.sex[inv.person[s]],
+                rng, pool, persons, when[s], lo[part], hi[part], town[0][part], town[1][part],
+                sex=persons.sex[inv.person[s]],
             )  # fmt: skip
-    # A person is named once per crime, in their first role (as involve() leaves it).
-    order = np.lexsort((person, inv.role, inv.crime))
-    crime, person, role = inv.crime[order], person[order], inv.role[order]
-    _, keep = np.unique(crime * n + person, return_index=True)
+    # A person is named once per crime: where a replacement was already named in the crime, the
+    # later row goes. The rows keep their order, so the draws that later stages make row by row
+    # (ED attendances, youth justice, probation) fall as they did; only the people differ.
+    _, keep = np.unique(inv.crime * n + person, return_index=True)
     keep = np.sort(keep)
-    return Involvement(crime[keep], person[keep], role[keep]), stats
+    return Involvement(inv.crime[keep], person[keep], inv.role[keep]), stats
 
 
 def participants_feed(
@@ -402,7 +406,7 @@ def truth(refs: Referrals, stats: dict[str, dict[str, int]], place: Place) -> di
             "effect": p.effect,
             "applies_to": "police recorded crime naming the participant (victim or suspect) "
             "after the referral date, and so their ED attendances after those crimes; the "
-            "prevented crime happens to or by a young person from elsewhere in the county",
+            "prevented crime happens to or by a young adult (21 to 24) of the area",
             "selection": "chance of referral by crimes involving the person in the six months "
             f"before: none/one/two or more = {list(REFERRAL_WEIGHT)}",
             "with_prior_involvement": int((refs.prior[mine] > 0).sum()),
