@@ -6,25 +6,24 @@ It registers itself on :data:`svduty.cli.app` (``cli.py`` imports this module at
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from svduty.cli import _connect, _print_json, app, out, state
+from svduty.cli import _connect, _print_json, app, err, out, state
 
 monitoring_app = typer.Typer(
     help="Quarterly monitoring of the funded projects: spend, reach, evidence and outcomes."
 )
 app.add_typer(monitoring_app, name="monitoring")
 
-EVALUATION = "svduty.commissioning.evaluation"
-
 
 def _warehouse_figures(references: list[str]) -> tuple[dict[str, str], dict[str, Any] | None]:
-    """The partnership's area names and, when svduty has the evaluation module, each project's
-    evaluations; neither when the warehouse has not been built."""
+    """The partnership's area names and each project's evaluations; neither when the warehouse
+    has not been built."""
+    from svduty.cli_platform import _store
+    from svduty.commissioning.evaluation import summaries
     from svduty.commissioning.register import partnership_areas
 
     if state.settings.engine != "spark" and not state.settings.duckdb_path.exists():
@@ -33,12 +32,9 @@ def _warehouse_figures(references: list[str]) -> tuple[dict[str, str], dict[str,
     try:
         areas = partnership_areas(con)
         evaluations = None
-        if references and importlib.util.find_spec(EVALUATION) is not None:
-            from svduty.cli_platform import _store
-
-            evaluation = importlib.import_module(EVALUATION)
-            with _store(ensure=False) as store:
-                evaluations = evaluation.summaries(con, store, references)
+        if references:
+            with _store(ensure=False) as store, err.status("Evaluating each project..."):
+                evaluations = summaries(con, store, references)
         return areas, evaluations
     finally:
         con.disconnect()

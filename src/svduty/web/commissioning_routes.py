@@ -10,8 +10,6 @@ recommendation. Every edit goes through the same checks as an import and is audi
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -21,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from svduty.commissioning import allocation, monitoring, register
+from svduty.commissioning.evaluation import summaries
 from svduty.commissioning.evidence import flag, flag_reason, load_evidence
 from svduty.web.security import Principal, audit, check_csrf, require
 from svduty.web.templating import render
@@ -33,7 +32,6 @@ EDITORS = ("commissioner", "admin")
 Viewer = Annotated[Principal, Depends(require(*VIEWERS))]
 Editor = Annotated[Principal, Depends(require(*EDITORS))]
 QUARTER = r"^\d{4}-Q[1-4]$"
-EVALUATION = "svduty.commissioning.evaluation"
 
 #: The edit form's fields: (field of the register, label, hint).
 FIELDS: list[tuple[str, str, str]] = [
@@ -92,18 +90,30 @@ def area_names(request: Request) -> dict[str, str]:
 
 
 def evaluations(request: Request, references: list[str]) -> dict[str, Any] | None:
-    """Each project's outcome evaluations, when svduty has the evaluation module; else None."""
-    if not references or importlib.util.find_spec(EVALUATION) is None:
+    """Each project's outcome evaluations, computed once per state of the warehouse and of the
+    projects' areas, start and target ages (a page load must not rerun ten evaluations)."""
+    if not references:
         return None
-    module = importlib.import_module(EVALUATION)
     store = request.app.state.store
+    views = {v.id: v for v in register.list_interventions(store)}
+    key = (
+        request.app.state.warehouse.version(),
+        tuple(
+            (r, tuple(views[r].areas), views[r].start, views[r].target_age_max)
+            for r in sorted(references)
+            if r in views
+        ),
+    )
+    cached = getattr(request.app.state, "commissioning_evaluations", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
     try:
-        return request.app.state.warehouse.read(
-            lambda con: module.summaries(con, store, references)
-        )
+        result = request.app.state.warehouse.read(lambda con: summaries(con, store, references))
     except Exception:  # noqa: BLE001 - the monitoring figures stand without the outcomes
         log.exception("The outcome evaluations could not be computed")
         return None
+    request.app.state.commissioning_evaluations = (key, result)
+    return result
 
 
 def _evidence(approach: str) -> dict[str, Any]:
