@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,17 @@ def test_a_funding_round_end_to_end(warehouse: Settings, tmp_path: Path) -> None
         "--minimum-per-area", "20000", data_dir=data, env=env,
     )  # fmt: skip
     assert too_much.returncode == 1 and "more than the budget" in too_much.stderr
+
+    # the rest of the walk-through in docs/commissioning.md: the sample register, then the
+    # monitoring report a commissioner reads
+    cli("interventions", "import", str(SAMPLES / "sample-register.csv"))
+    said = cli("monitoring", "report", "--out", str(tmp_path / "reports"), "--no-pdf")
+    written = sorted((tmp_path / "reports").glob("monitoring-*.html"))
+    assert len(written) == 1 and written[0].name in "".join(said.split())
+    html = written[0].read_text(encoding="utf-8")
+    projects = [
+        line.split(",")[1]
+        for line in (SAMPLES / "sample-register.csv").read_text().splitlines()[1:]
+    ]
+    assert projects and all(escape(name) in html for name in projects)
+    assert "<script" not in html.lower()
