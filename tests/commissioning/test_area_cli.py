@@ -5,44 +5,22 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from typer.testing import CliRunner
 
 from svduty.cli import app
 from svduty.commissioning.area import EvaluationError
-from svduty.warehouse import connect
-from tests.conftest import run_cli
+from tests.commissioning.conftest import run_on
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture(scope="module")
-def warehouse(synthetic_warehouse: Any) -> Iterator[Any]:
-    """The synthetic warehouse, released by this process so that the command can open it
-    (one DuckDB process at a time), and opened again for the tests that follow."""
-    synthetic_warehouse.con.disconnect()
-    try:
-        yield synthetic_warehouse
-    finally:
-        synthetic_warehouse.con = connect(synthetic_warehouse.settings)
-
-
-def _run(warehouse: Any, *args: str) -> Any:
-    return run_cli(
-        *args,
-        data_dir=warehouse.settings.data_dir,
-        env={"SVDUTY_KEY_FILE": str(warehouse.settings.key_file)},
-    )
 
 
 def test_evaluate_area_json_and_plot(warehouse: Any, tmp_path: Path) -> None:
     planted = warehouse.planted["intervention"]
     plot = tmp_path / "es.svg"
-    got = _run(
+    got = run_on(
         warehouse, "evaluate", "area", "--area", planted["csp24_code"],
         "--start", planted["start"], "--plot", str(plot), "--json",
     )  # fmt: skip
@@ -75,7 +53,7 @@ def test_evaluate_area_json_and_plot(warehouse: Any, tmp_path: Path) -> None:
 
 def test_evaluate_area_human_output(warehouse: Any) -> None:
     planted = warehouse.planted["intervention"]
-    got = _run(
+    got = run_on(
         warehouse, "evaluate", "area", "--area", planted["csp24_code"],
         "--start", planted["start"], "--no-placebos",
     )  # fmt: skip
@@ -88,7 +66,7 @@ def test_evaluate_area_human_output(warehouse: Any) -> None:
 
 
 def test_evaluate_area_unsupported_is_an_answer(warehouse: Any) -> None:
-    got = _run(
+    got = run_on(
         warehouse, "evaluate", "area", "--area", "E22900002", "--start", "2024-03",
         "--json",
     )  # fmt: skip
@@ -99,7 +77,7 @@ def test_evaluate_area_unsupported_is_an_answer(warehouse: Any) -> None:
 
 
 def test_evaluate_area_errors(warehouse: Any) -> None:
-    unknown = _run(warehouse, "evaluate", "area", "--area", "E22999999", "--start", "2025-01")
+    unknown = run_on(warehouse, "evaluate", "area", "--area", "E22999999", "--start", "2025-01")
     assert unknown.returncode == 1 and "E22999999 not in the panel" in unknown.stderr
     # In-process (faster): these fail before the warehouse is opened.
     runner = CliRunner()

@@ -4,35 +4,13 @@ loads the register: the area and cohort evaluations of its planted projects."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from svduty.warehouse import connect
-from tests.conftest import run_cli
-
-
-@pytest.fixture(scope="module")
-def warehouse(synthetic_warehouse: Any) -> Iterator[Any]:
-    """The synthetic warehouse, released so the command can open it, then opened again."""
-    synthetic_warehouse.con.disconnect()
-    try:
-        yield synthetic_warehouse
-    finally:
-        synthetic_warehouse.con = connect(synthetic_warehouse.settings)
-
-
-def _run(warehouse: Any, *args: str) -> Any:
-    return run_cli(
-        *args,
-        data_dir=warehouse.settings.data_dir,
-        env={"SVDUTY_KEY_FILE": str(warehouse.settings.key_file)},
-    )
+from tests.commissioning.conftest import run_on
 
 
 def test_the_register_lists_the_planted_projects(warehouse: Any) -> None:
-    got = _run(warehouse, "interventions", "list", "--json")
+    got = run_on(warehouse, "interventions", "list", "--json")
     assert got.returncode == 0, got.stderr
     ids = {row["id"] for row in json.loads(got.stdout)}
     planted = warehouse.planted["commissioning"]
@@ -42,7 +20,7 @@ def test_the_register_lists_the_planted_projects(warehouse: Any) -> None:
 
 def test_evaluate_area_by_intervention(warehouse: Any) -> None:
     planted = warehouse.planted["intervention"]
-    got = _run(warehouse, "evaluate", "area", "--intervention", "EB-YVP-25", "--no-placebos",
+    got = run_on(warehouse, "evaluate", "area", "--intervention", "EB-YVP-25", "--no-placebos",
                "--json")  # fmt: skip
     assert got.returncode == 0, got.stderr
     result = json.loads(got.stdout)
@@ -54,19 +32,19 @@ def test_evaluate_area_by_intervention(warehouse: Any) -> None:
 
 def test_evaluate_cohort_json_and_text(warehouse: Any) -> None:
     planted = warehouse.planted["commissioning"]["participants"]["NM-MEN-24"]
-    got = _run(warehouse, "evaluate", "cohort", "--intervention", "NM-MEN-24", "--json")
+    got = run_on(warehouse, "evaluate", "cohort", "--intervention", "NM-MEN-24", "--json")
     assert got.returncode == 0, got.stderr
     result = json.loads(got.stdout)
     police = [o for o in result["outcomes"] if o["outcome"] == "police"]
     assert [o["horizon_months"] for o in police] == [6, 12]
     for o in police:
         assert o["ci_low"] <= planted["effect"] <= o["ci_high"], o
-    text = _run(warehouse, "evaluate", "cohort", "--intervention", "NM-MEN-24")
+    text = run_on(warehouse, "evaluate", "cohort", "--intervention", "NM-MEN-24")
     assert text.returncode == 0, text.stderr
     assert "fewer than the matched comparison group" in " ".join(text.stdout.split())
 
 
 def test_evaluate_cohort_refuses_an_unknown_project(warehouse: Any) -> None:
-    got = _run(warehouse, "evaluate", "cohort", "--intervention", "NO-SUCH-1")
+    got = run_on(warehouse, "evaluate", "cohort", "--intervention", "NO-SUCH-1")
     assert got.returncode == 1
     assert "No intervention NO-SUCH-1 in the register" in " ".join(got.stderr.split())

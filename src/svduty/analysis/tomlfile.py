@@ -1,5 +1,6 @@
-"""The analysis's editable files (the definition, the school calendar, the harm weights): TOML,
-read from a partnership's own path or from svduty's default, with one error shape."""
+"""svduty's editable files (the definition, the school calendar, the harm weights, the evidence of
+what works): TOML, read from a partnership's own path or from svduty's default, with one error
+shape."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from typing import Any
 from svduty.errors import ConfigError
 
 
-def read_toml(path: Path | None, default: str, what: str) -> tuple[dict[str, Any], str]:
+def read_toml(
+    path: Path | None, default: str, what: str, package: str = "svduty.analysis"
+) -> tuple[dict[str, Any], str]:
     """The parsed file and a name for it in messages: ``path``, or the packaged ``default``
-    (a path under ``svduty/analysis/``) when ``path`` is ``None``.
+    (a path under the ``package``'s folder) when ``path`` is ``None``.
 
     Raises:
         ConfigError: the file cannot be read, is not UTF-8 text or is not valid TOML; the
@@ -28,7 +31,7 @@ def read_toml(path: Path | None, default: str, what: str) -> tuple[dict[str, Any
 
     """
     if path is None:
-        text = resources.files("svduty.analysis").joinpath(default).read_text("utf-8")
+        text = resources.files(package).joinpath(default).read_text("utf-8")
         source = f"svduty default {what} ({default})"
     else:
         try:

@@ -21,10 +21,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from svduty.analysis.tomlfile import read_toml
 from svduty.errors import ConfigError
 
 BANDS = ("high", "moderate", "low", "unclear", "harmful")
@@ -96,23 +96,7 @@ def _norm(text: Any) -> str:
 
 
 def _read(path: Path | None) -> tuple[dict[str, Any], str]:
-    import tomllib
-
-    if path is None:
-        text = resources.files("svduty.commissioning").joinpath(DEFAULT).read_text("utf-8")
-        origin = f"svduty default evidence ({DEFAULT})"
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as e:
-            raise ConfigError(f"{path}: cannot read the evidence file ({e.strerror})") from e
-        except UnicodeDecodeError as e:
-            raise ConfigError(f"{path}: the evidence file is not UTF-8 text") from e
-        origin = str(path)
-    try:
-        return tomllib.loads(text), origin
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{origin}: not valid TOML ({e})") from e
+    return read_toml(path, DEFAULT, "evidence file", package="svduty.commissioning")
 
 
 def _rating(value: Any, low: int, high: int, where: str, problems: list[str]) -> int | None:
